@@ -1,0 +1,93 @@
+"""Batched prediction over DNA records, one output row per input record, errors included."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+from .sequences import Record
+
+SHIPPED_MODELS = {"layer1": "ienhancer-elm-layer1", "layer2": "ienhancer-elm-layer2"}
+
+
+class NoDefaultModel(RuntimeError):
+    pass
+
+
+def shipped_model_path(layer: str = "layer1") -> Path:
+    """The folder of a trained model bundled with the package, or `NoDefaultModel`."""
+    folder = resources.files("ienhancer_elm") / "trained" / SHIPPED_MODELS[layer]
+    if not (folder / "config.json").is_file():
+        raise NoDefaultModel(
+            f"no trained {layer} model is bundled with this version of ienhancer-elm; pass --model with a model "
+            "folder or Hub id (hub_configs/tiny is a random model for tests)"
+        )
+    return Path(str(folder))
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def load_model(name_or_path: str | Path | None = None, device: str | None = None, revision: str | None = None):
+    """The ensemble and its tokenizer, in eval mode on `device`; `None` means the shipped layer-1 model.
+
+    The installed package provides the code, so no remote code is run.
+    """
+    source = str(name_or_path) if name_or_path is not None else str(shipped_model_path())
+    tokenizer = AutoTokenizer.from_pretrained(source, revision=revision, trust_remote_code=False)
+    model = AutoModelForSequenceClassification.from_pretrained(source, revision=revision, trust_remote_code=False)
+    return model.to(pick_device(device)).eval(), tokenizer
+
+
+@dataclass
+class Prediction:
+    id: str
+    length: int
+    probability: float | None = None
+    label: str | None = None
+    member_probabilities: dict[int, float] = field(default_factory=dict)
+    error: str | None = None
+
+
+def predict_records(model, tokenizer, records: Iterable[Record], batch_size: int = 32) -> Iterator[Prediction]:
+    """Predict each record in input order; a record the tokenizer rejects gets a row with `error` set."""
+    records = iter(records)
+    while chunk := list(itertools.islice(records, batch_size)):
+        yield from _predict_chunk(model, tokenizer, chunk)
+
+
+def _predict_chunk(model, tokenizer, chunk: list[Record]) -> list[Prediction]:
+    rows, encoded, valid = [], [], []
+    for record in chunk:
+        row = Prediction(record.id, len("".join(record.sequence.split())))
+        try:
+            encoded.append(tokenizer.encode_sequence(record.sequence))
+            valid.append(row)
+        except ValueError as error:
+            row.error = str(error)
+        rows.append(row)
+    if valid:
+        _fill(model, tokenizer.collate(encoded), valid)
+    return rows
+
+
+@torch.inference_mode()
+def _fill(model, inputs: dict[str, torch.Tensor], rows: list[Prediction]) -> None:
+    device = next(model.parameters()).device
+    output = model(**{name: tensor.to(device) for name, tensor in inputs.items()})
+    probabilities = output.probabilities.float().cpu().tolist()
+    members = output.member_probabilities.float().cpu().tolist()
+    config = model.config
+    for row, probability, member in zip(rows, probabilities, members):
+        row.probability = probability
+        row.label = config.id2label[int(probability > config.threshold)]
+        row.member_probabilities = dict(zip(config.kmers, member))

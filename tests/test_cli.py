@@ -1,0 +1,69 @@
+import gzip
+
+import pytest
+from conftest import TINY
+
+from ienhancer_elm.cli import main
+
+FASTA = ">seq1 first\nACGTTGCAGGATTACAACGTTGCAGGATTACA\nACGTTGCAGG\n>seq2\nTTGACCATTGACCATTGACCA\n>bad\nACGTXXACGT\n>short\nAC\n"
+
+
+def read_tsv(path):
+    header, *rows = [line.split("\t") for line in path.read_text().splitlines()]
+    return [dict(zip(header, row)) for row in rows]
+
+
+def test_predict_fasta_keeps_every_record_in_order(tmp_path, capsys):
+    (tmp_path / "in.fa").write_text(FASTA)
+    code = main(["predict", str(tmp_path / "in.fa"), "--model", str(TINY), "-o", str(tmp_path / "out.tsv"), "--batch-size", "2"])
+    assert code == 1  # some records could not be scored
+    rows = read_tsv(tmp_path / "out.tsv")
+    assert [r["id"] for r in rows] == ["seq1", "seq2", "bad", "short"]
+    assert rows[0]["length"] == "42" and float(rows[0]["probability"]) > 0 and rows[0]["label"] in {"enhancer", "non-enhancer"}
+    assert rows[0]["p_k3"] and rows[0]["p_k4"] and not rows[0]["error"]
+    assert rows[2]["probability"] == "" and rows[2]["error"] == "invalid character 'X' at position 5"
+    assert "shorter than k=4" in rows[3]["error"]
+    err = capsys.readouterr().err
+    assert "record bad: invalid character 'X'" in err and "2 record(s) could not be scored" in err
+
+
+def test_predict_gzip_text_lines_and_stdin_agree(tmp_path, monkeypatch, capsys):
+    sequences = ["ACGTTGCAGGATTACA" * 5, "TTGACCA" * 9]
+    with gzip.open(tmp_path / "in.fa.gz", "wt") as handle:
+        handle.write("".join(f">s{i}\n{s}\n" for i, s in enumerate(sequences)))
+    (tmp_path / "lines.txt").write_text("\n".join(sequences) + "\n")
+    assert main(["predict", str(tmp_path / "in.fa.gz"), "--model", str(TINY), "-o", str(tmp_path / "gz.tsv")]) == 0
+    assert main(["predict", str(tmp_path / "lines.txt"), "--model", str(TINY), "-o", str(tmp_path / "txt.tsv")]) == 0
+    monkeypatch.setattr("sys.stdin", open(tmp_path / "lines.txt"))
+    assert main(["predict", "-", "--model", str(TINY)]) == 0
+    stdout_rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()[1:]]
+    gz, txt = read_tsv(tmp_path / "gz.tsv"), read_tsv(tmp_path / "txt.tsv")
+    assert [r["id"] for r in txt] == ["line1", "line2"]
+    assert [r["probability"] for r in gz] == [r["probability"] for r in txt] == [row[2] for row in stdout_rows]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(None, "no such file"), (b"\xff\xfe\x00binary", "not a text file"), (b">\nACGT\n", "empty header")],
+)
+def test_unreadable_inputs_are_clear_errors(tmp_path, capsys, content, message):
+    path = tmp_path / "in.fa"
+    if content is not None:
+        path.write_bytes(content)
+    assert main(["predict", str(path), "--model", str(TINY)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_empty_input_gives_a_header_only(tmp_path, capsys):
+    (tmp_path / "empty.fa").write_text("\n\n")
+    assert main(["predict", str(tmp_path / "empty.fa"), "--model", str(TINY)]) == 0
+    assert capsys.readouterr().out.splitlines() == ["id\tlength\tprobability\tlabel\tp_k3\tp_k4\terror"]
+
+
+def test_without_a_bundled_model_the_message_says_so(tmp_path, capsys, monkeypatch):
+    from ienhancer_elm import predict
+
+    monkeypatch.setattr(predict, "SHIPPED_MODELS", {"layer1": "no-such-model"})
+    (tmp_path / "in.fa").write_text(FASTA)
+    assert main(["predict", str(tmp_path / "in.fa")]) == 2
+    assert "no trained layer1 model is bundled" in capsys.readouterr().err

@@ -1,0 +1,129 @@
+import shutil
+
+import pytest
+import torch
+from conftest import DNABERT_CONFIG
+from safetensors.torch import save_file
+from transformers import AutoModel, AutoModelForSequenceClassification, BertConfig, BertForMaskedLM
+
+from ienhancer_elm import IEnhancerELMConfig, IEnhancerELMForSequenceClassification, KmerTokenizer
+from ienhancer_elm.hub_export import TINY_MEMBER, tiny_model
+
+SEQUENCES = ["ACGTTGCAGGATTACA" * 12, "TTGACCA" * 20]
+
+
+def encode(kmers, sequences=SEQUENCES):
+    return KmerTokenizer(kmers=kmers)(sequences, padding=True, return_tensors="pt")
+
+
+def test_config_defaults_and_validation():
+    config = IEnhancerELMConfig()
+    assert config.kmers == [3, 4, 5, 6] and config.threshold == 0.5
+    assert config.member_configs["6"]["vocab_size"] == 4101 and config.member_configs["3"]["hidden_size"] == 768
+    assert config.id2label == {0: "non-enhancer", 1: "enhancer"}
+    for bad in [dict(kmers=[2]), dict(kmers=[3, 3]), dict(threshold=1.0), dict(head_dropout=1.5), dict(labels=["a"]),
+                dict(member_configs={"3": {"vocab_size": 10}})]:  # fmt: skip
+        with pytest.raises(ValueError):
+            IEnhancerELMConfig(**bad)
+
+
+def test_forward_outputs_and_soft_vote():
+    model = tiny_model()
+    output = model(**encode((3, 4)), labels=torch.tensor([1, 0]))
+    assert output.logits.shape == (2, 2) and output.member_probabilities.shape == (2, 2)
+    assert torch.allclose(output.probabilities, output.member_probabilities.mean(-1))
+    assert torch.allclose(output.logits.softmax(-1)[:, 1], output.probabilities, atol=1e-6)  # threshold 0.5
+    assert output.loss.ndim == 0 and output.loss > 0
+
+
+def test_threshold_moves_the_argmax():
+    model = tiny_model()
+    probabilities = model(**encode((3, 4))).probabilities
+    model.config.threshold = probabilities.max().item() + 1e-4
+    assert (model(**encode((3, 4))).logits.argmax(-1) == 0).all()
+    model.config.threshold = probabilities.min().item() - 1e-4
+    assert (model(**encode((3, 4))).logits.argmax(-1) == 1).all()
+
+
+def test_padding_does_not_change_predictions():
+    model = tiny_model()
+    batched = model(**encode((3, 4))).probabilities
+    alone = torch.cat([model(**encode((3, 4), [s])).probabilities for s in SEQUENCES])
+    assert torch.allclose(batched, alone, atol=1e-5)
+
+
+def test_missing_member_inputs_are_named():
+    with pytest.raises(ValueError, match="missing input_ids_k4"):
+        tiny_model()(**encode((3, 5)))
+
+
+def test_single_member_takes_plain_input_ids():
+    model = tiny_model(kmers=(5,))
+    assert model(**encode((5,))).probabilities.shape == (2,)
+
+
+def test_save_load_round_trip(tmp_path):
+    model = tiny_model()
+    model.save_pretrained(tmp_path)
+    files = {p.name for p in tmp_path.iterdir()}
+    assert {"model.safetensors", "config.json", "modeling_ienhancer_elm.py", "configuration_ienhancer_elm.py",
+            "tokenization_ienhancer_elm.py"} <= files and "pytorch_model.bin" not in files  # fmt: skip
+    for auto in (AutoModel, AutoModelForSequenceClassification):
+        loaded = auto.from_pretrained(tmp_path).eval()
+        assert type(loaded) is IEnhancerELMForSequenceClassification
+        assert torch.equal(loaded(**encode((3, 4))).logits, model(**encode((3, 4))).logits)
+
+
+@pytest.mark.parametrize("implementation", ["eager", "sdpa"])
+def test_attn_implementation_reaches_members(tmp_path, implementation):
+    tiny_model().save_pretrained(tmp_path)
+    model = IEnhancerELMForSequenceClassification.from_pretrained(tmp_path, attn_implementation=implementation)
+    assert {m.bert.config._attn_implementation for m in model.members.values()} == {implementation}
+
+
+def test_attentions_per_member():
+    model = tiny_model()
+    model.set_attn_implementation("eager")
+    output = model(**encode((3, 4)), output_attentions=True)
+    assert len(output.attentions) == 2 and len(output.attentions[0]) == TINY_MEMBER["num_hidden_layers"]
+    assert output.attentions[0][-1].shape == (2, 2, 192, 192)  # 192 bp: 190 3-mers + [CLS] + [SEP]
+
+
+def write_dnabert_checkpoint(folder, k, safetensors=False, seed=0):
+    """A tiny random BERT masked LM in the zhihan1996/DNA_bert_K layout, with DNABERT's own vocab files."""
+    torch.manual_seed(seed)
+    config = BertConfig(vocab_size=4**k + 5, **TINY_MEMBER, architectures=["BertForMaskedLM"])
+    model = BertForMaskedLM(config)
+    folder.mkdir(parents=True)
+    config.to_json_file(folder / "config.json")
+    state = {name: tensor.contiguous() for name, tensor in model.state_dict().items()}
+    if safetensors:  # tied decoder weights are stored once, as the Hub's safetensors conversions do
+        state = {n: t.clone() for n, t in state.items() if n not in ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")}
+        save_file(state, folder / "model.safetensors", metadata={"format": "pt"})
+    else:
+        torch.save(state, folder / "pytorch_model.bin")
+    for name in ("vocab.txt", "special_tokens_map.json", "tokenizer_config.json"):
+        shutil.copy(DNABERT_CONFIG / f"bert-config-{k}" / name, folder / name)
+    return model
+
+
+def test_from_dnabert_members_keeps_encoder_weights(tmp_path):
+    sources = {3: write_dnabert_checkpoint(tmp_path / "k3", 3), 6: write_dnabert_checkpoint(tmp_path / "k6", 6, True)}
+    ensemble = IEnhancerELMForSequenceClassification.from_members({3: tmp_path / "k3", 6: tmp_path / "k6"}, threshold=0.6)
+    assert ensemble.config.kmers == [3, 6] and ensemble.config.threshold == 0.6
+    for k, source in sources.items():
+        expected = {n.removeprefix("bert."): t for n, t in source.state_dict().items() if n.startswith("bert.")}
+        got = ensemble.member(k).bert.state_dict()
+        assert set(got) <= set(expected)
+        for name, tensor in got.items():
+            assert torch.equal(tensor, expected[name]), name
+    assert ensemble(**encode((3, 6))).probabilities.shape == (2,)
+
+
+def test_from_members_refuses_a_mismatched_checkpoint(tmp_path):
+    write_dnabert_checkpoint(tmp_path / "k4", 4)
+    with pytest.raises(ValueError, match="not that of a k=3"):
+        IEnhancerELMForSequenceClassification.from_members({3: tmp_path / "k4"})
+    (tmp_path / "k4" / "vocab.txt").write_text("\n".join(sorted((tmp_path / "k4" / "vocab.txt").read_text().split())))
+    with pytest.raises(ValueError, match="does not list DNABERT's k=4 vocabulary"):
+        IEnhancerELMForSequenceClassification.from_members({4: tmp_path / "k4"})
