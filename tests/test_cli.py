@@ -1,11 +1,14 @@
 import gzip
 
 import pytest
-from conftest import TINY
 
+from conftest import TINY
 from ienhancer_elm.cli import main
 
-FASTA = ">seq1 first\nACGTTGCAGGATTACAACGTTGCAGGATTACA\nACGTTGCAGG\n>seq2\nTTGACCATTGACCATTGACCA\n>bad\nACGTXXACGT\n>short\nAC\n"
+FASTA = (
+    ">seq1 first\nACGTTGCAGGATTACAACGTTGCAGGATTACA\nACGTTGCAGG\n"
+    ">seq2\nTTGACCATTGACCATTGACCA\n>bad\nACGTXXACGT\n>short\nAC\n"
+)
 
 
 def read_tsv(path):
@@ -15,11 +18,17 @@ def read_tsv(path):
 
 def test_predict_fasta_keeps_every_record_in_order(tmp_path, capsys):
     (tmp_path / "in.fa").write_text(FASTA)
-    code = main(["predict", str(tmp_path / "in.fa"), "--model", str(TINY), "-o", str(tmp_path / "out.tsv"), "--batch-size", "2"])
+    code = main(
+        ["predict", str(tmp_path / "in.fa"), "--model", str(TINY), "-o", str(tmp_path / "out.tsv"), "--batch-size", "2"]
+    )
     assert code == 1  # some records could not be scored
     rows = read_tsv(tmp_path / "out.tsv")
     assert [r["id"] for r in rows] == ["seq1", "seq2", "bad", "short"]
-    assert rows[0]["length"] == "42" and float(rows[0]["probability"]) > 0 and rows[0]["label"] in {"enhancer", "non-enhancer"}
+    assert (
+        rows[0]["length"] == "42"
+        and float(rows[0]["probability"]) > 0
+        and rows[0]["label"] in {"enhancer", "non-enhancer"}
+    )
     assert rows[0]["p_k3"] and rows[0]["p_k4"] and not rows[0]["error"]
     assert rows[2]["probability"] == "" and rows[2]["error"] == "invalid character 'X' at position 5"
     assert "shorter than k=4" in rows[3]["error"]

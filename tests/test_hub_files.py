@@ -6,9 +6,9 @@ import sys
 
 import pytest
 import torch
-from conftest import REPO, TINY, run_python
 
 import ienhancer_elm
+from conftest import REPO, TINY, run_python
 from ienhancer_elm.hub_export import tiny_model
 
 HUB_FILES = ["configuration_ienhancer_elm.py", "modeling_ienhancer_elm.py", "tokenization_ienhancer_elm.py"]
@@ -35,7 +35,9 @@ def test_hub_files_import_only_stdlib_torch_transformers(name):
 def test_shipped_tiny_folder_is_current_and_small():
     assert sum(p.stat().st_size for p in TINY.iterdir()) < 2_000_000
     for name in HUB_FILES:
-        assert (TINY / name).read_text() == (PACKAGE / name).read_text(), f"re-run: python -m ienhancer_elm.hub_export ({name})"
+        assert (TINY / name).read_text() == (PACKAGE / name).read_text(), (
+            f"re-run: python -m ienhancer_elm.hub_export ({name})"
+        )
     config = json.loads((TINY / "config.json").read_text())
     assert config["kmers"] == [3, 4] and config["member_configs"]["3"]["hidden_size"] == 32
     assert set(config["auto_map"]) == {"AutoConfig", "AutoModel", "AutoModelForSequenceClassification"}

@@ -2,10 +2,10 @@ import shutil
 
 import pytest
 import torch
-from conftest import DNABERT_CONFIG
 from safetensors.torch import save_file
 from transformers import AutoModel, AutoModelForSequenceClassification, BertConfig, BertForMaskedLM
 
+from conftest import DNABERT_CONFIG
 from ienhancer_elm import IEnhancerELMConfig, IEnhancerELMForSequenceClassification, KmerTokenizer
 from ienhancer_elm.hub_export import TINY_MEMBER, tiny_model
 
@@ -98,7 +98,11 @@ def write_dnabert_checkpoint(folder, k, safetensors=False, seed=0):
     config.to_json_file(folder / "config.json")
     state = {name: tensor.contiguous() for name, tensor in model.state_dict().items()}
     if safetensors:  # tied decoder weights are stored once, as the Hub's safetensors conversions do
-        state = {n: t.clone() for n, t in state.items() if n not in ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")}
+        state = {
+            n: t.clone()
+            for n, t in state.items()
+            if n not in ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")
+        }
         save_file(state, folder / "model.safetensors", metadata={"format": "pt"})
     else:
         torch.save(state, folder / "pytorch_model.bin")
@@ -109,7 +113,9 @@ def write_dnabert_checkpoint(folder, k, safetensors=False, seed=0):
 
 def test_from_dnabert_members_keeps_encoder_weights(tmp_path):
     sources = {3: write_dnabert_checkpoint(tmp_path / "k3", 3), 6: write_dnabert_checkpoint(tmp_path / "k6", 6, True)}
-    ensemble = IEnhancerELMForSequenceClassification.from_members({3: tmp_path / "k3", 6: tmp_path / "k6"}, threshold=0.6)
+    ensemble = IEnhancerELMForSequenceClassification.from_members(
+        {3: tmp_path / "k3", 6: tmp_path / "k6"}, threshold=0.6
+    )
     assert ensemble.config.kmers == [3, 6] and ensemble.config.threshold == 0.6
     for k, source in sources.items():
         expected = {n.removeprefix("bert."): t for n, t in source.state_dict().items() if n.startswith("bert.")}

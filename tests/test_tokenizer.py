@@ -1,8 +1,8 @@
 import pytest
 import torch
-from conftest import DNABERT_CONFIG
 from transformers import BertTokenizer
 
+from conftest import DNABERT_CONFIG
 from ienhancer_elm import KmerTokenizer
 from ienhancer_elm.tokenization_ienhancer_elm import kmer_vocabulary
 

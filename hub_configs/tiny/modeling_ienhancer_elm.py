@@ -110,7 +110,10 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
     def save_pretrained(self, save_directory, **kwargs):
         if self._auto_class is not None:  # one class serves both Auto classes; auto_map names the second one
             name = f"{type(self).__module__.rsplit('.', 1)[-1]}.{type(self).__name__}"
-            self.config.auto_map = {**(getattr(self.config, "auto_map", None) or {}), "AutoModelForSequenceClassification": name}
+            self.config.auto_map = {
+                **(getattr(self.config, "auto_map", None) or {}),
+                "AutoModelForSequenceClassification": name,
+            }
         return super().save_pretrained(save_directory, **kwargs)
 
     def member(self, k: int) -> KmerMember:
@@ -152,7 +155,9 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
             return ids, member_inputs.get(f"attention_mask_k{k}")
         if input_ids is not None and len(self.config.kmers) == 1:
             return input_ids, attention_mask
-        raise ValueError(f"missing input_ids_k{k}: tokenize with the ensemble's KmerTokenizer (kmers={self.config.kmers})")
+        raise ValueError(
+            f"missing input_ids_k{k}: tokenize with the ensemble's KmerTokenizer (kmers={self.config.kmers})"
+        )
 
     def _thresholded_logits(self, probabilities: torch.Tensor) -> torch.Tensor:
         eps = torch.finfo(probabilities.dtype).eps

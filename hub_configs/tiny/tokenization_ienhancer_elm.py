@@ -50,7 +50,11 @@ def encode_bases(sequence: str) -> torch.Tensor:
     """
     cleaned = sequence.translate(_WHITESPACE)
     raw = cleaned.encode("ascii", errors="replace")  # non-ASCII becomes '?', which is invalid below
-    codes = _BASE_CODES[torch.frombuffer(bytearray(raw), dtype=torch.uint8).long()] if raw else torch.empty(0, dtype=torch.long)
+    codes = (
+        _BASE_CODES[torch.frombuffer(bytearray(raw), dtype=torch.uint8).long()]
+        if raw
+        else torch.empty(0, dtype=torch.long)
+    )
     invalid = (codes == _INVALID).nonzero()
     if len(invalid):
         position = int(invalid[0])
@@ -99,7 +103,9 @@ class KmerTokenizer(PreTrainedTokenizer):
     vocab_files_names = {"vocab_file": "vocab.txt"}
 
     def __init__(self, kmers=None, vocab_file=None, model_max_length=512, **kwargs):
-        kwargs.pop("do_lower_case", None)  # DNABERT's old configs say true; k-mers are matched case-insensitively anyway
+        kwargs.pop(
+            "do_lower_case", None
+        )  # DNABERT's old configs say true; k-mers are matched case-insensitively anyway
         kmers = _kmers_from(kmers, vocab_file)
         self.kmers = kmers
         self._vocab = kmer_vocabulary(kmers[0])
@@ -171,7 +177,9 @@ class KmerTokenizer(PreTrainedTokenizer):
     ) -> BatchEncoding:
         # Every k is encoded here in one pass, so the base class's per-example batch loop is never used.
         if text_pair is not None or not add_special_tokens or kwargs.get("is_split_into_words"):
-            raise ValueError("KmerTokenizer takes single DNA sequences (no pairs, pre-split words or add_special_tokens=False)")
+            raise ValueError(
+                "KmerTokenizer takes single DNA sequences (no pairs, pre-split words or add_special_tokens=False)"
+            )
         batched = isinstance(text, (list, tuple))
         sequences = list(text) if batched else [text]
         encoded = []
@@ -193,7 +201,9 @@ class KmerTokenizer(PreTrainedTokenizer):
             columns = {name: value[0] for name, value in columns.items()}
         return BatchEncoding(columns, tensor_type=return_tensors, prepend_batch_axis=not batched)
 
-    def collate(self, encoded: list[dict[int, torch.Tensor]], width=None, pad_to_multiple_of=None) -> dict[str, torch.Tensor]:
+    def collate(
+        self, encoded: list[dict[int, torch.Tensor]], width=None, pad_to_multiple_of=None
+    ) -> dict[str, torch.Tensor]:
         """Pad the output of `encode_sequence` for several sequences into model-ready tensors, every
         k to the longest of the batch (at least `width`, rounded up to `pad_to_multiple_of`)."""
         columns = {}

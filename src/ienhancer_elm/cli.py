@@ -16,7 +16,9 @@ from .sequences import InputFormatError, read_records
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ienhancer-elm", description="Enhancer identification with k-mer BERT ensembles.")
+    parser = argparse.ArgumentParser(
+        prog="ienhancer-elm", description="Enhancer identification with k-mer BERT ensembles."
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     predict = commands.add_parser("predict", help="classify DNA sequences (FASTA, .gz, one per line, or - for stdin)")
@@ -47,7 +49,16 @@ def run_predict(args) -> int:
                 failed += 1
                 print(f"ienhancer-elm: record {row.id}: {row.error}", file=sys.stderr)
             probabilities = [row.member_probabilities.get(k) for k in model.config.kmers]
-            writer.writerow([row.id, row.length, _number(row.probability), row.label or "", *map(_number, probabilities), row.error or ""])
+            writer.writerow(
+                [
+                    row.id,
+                    row.length,
+                    _number(row.probability),
+                    row.label or "",
+                    *map(_number, probabilities),
+                    row.error or "",
+                ]
+            )
     if failed:
         print(f"ienhancer-elm: {failed} record(s) could not be scored; see the error column", file=sys.stderr)
     return 1 if failed else 0

@@ -11,7 +11,9 @@ from .configuration_ienhancer_elm import IEnhancerELMConfig
 from .modeling_ienhancer_elm import IEnhancerELMForSequenceClassification
 from .tokenization_ienhancer_elm import KmerTokenizer
 
-TINY_MEMBER = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=512)
+TINY_MEMBER = dict(
+    hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=512
+)
 
 
 def tiny_model(kmers=(3, 4), seed: int = 0) -> IEnhancerELMForSequenceClassification:
