@@ -27,3 +27,40 @@ def run_python(code: str, cwd) -> str:
     done = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+GATA_SITE = "AGATAAGG"
+
+
+def synthetic_sequences(n: int, length: int, seed: int, motif: str = GATA_SITE):
+    """Random DNA; the positive half carries `motif` (several copies) at random places."""
+    import random
+
+    rng = random.Random(seed)
+    sequences, labels = [], []
+    for i in range(n):
+        sequence = [rng.choice("ACGT") for _ in range(length)]
+        label = i % 2
+        if label:
+            for _ in range(3):
+                start = rng.randrange(0, length - len(motif))
+                sequence[start : start + len(motif)] = motif
+        sequences.append("".join(sequence))
+        labels.append(label)
+    return sequences, labels
+
+
+def write_synthetic_dataset(folder, n_train=64, n_test=32, length=60, motif=GATA_SITE):
+    """A dataset folder laid out like the shipped benchmarks (config `layer1`), for training tests."""
+    from datasets import Dataset
+
+    from ienhancer_elm.dataset_repo import card_yaml, features_for
+
+    for split, n, seed in (("train", n_train, 0), ("test", n_test, 1)):
+        sequences, labels = synthetic_sequences(n, length, seed, motif)
+        table = {"id": [f"{split}_{i}" for i in range(n)], "sequence": sequences, "label": labels,
+                 "group": ["synthetic"] * n, "header": [""] * n, "in_train": [False] * n}  # fmt: skip
+        (Path(folder) / "layer1").mkdir(parents=True, exist_ok=True)
+        Dataset.from_dict(table, features=features_for("layer1")).to_parquet(Path(folder) / "layer1" / f"{split}.parquet")
+    (Path(folder) / "README.md").write_text(card_yaml(["layer1"]) + "Synthetic data for tests.\n")
+    return Path(folder)

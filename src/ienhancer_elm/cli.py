@@ -11,6 +11,8 @@ from tqdm.auto import tqdm
 from transformers.utils import logging as transformers_logging
 
 from . import __version__
+from .data import DataError
+from .evaluation import DEFAULT_DATASET, EvaluationError
 from .predict import NoDefaultModel, load_model, predict_records
 from .sequences import InputFormatError, read_records
 
@@ -30,7 +32,44 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     predict.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     predict.set_defaults(handler=run_predict)
+    _add_data_parser(commands)
+    _add_evaluate_parser(commands)
+    _add_baseline_parser(commands)
     return parser
+
+
+def _add_data_parser(commands) -> None:
+    data = commands.add_parser("data", help="benchmark datasets")
+    actions = data.add_subparsers(dest="action", required=True)
+    build = actions.add_parser("build", help="write the benchmarks as a Hub dataset folder (Parquet + card)")
+    build.add_argument("-o", "--output", required=True, help="folder to write")
+    build.add_argument("--source", default="../shared/data", help="the raw benchmark files (default: ../shared/data)")
+    build.set_defaults(handler=run_data_build)
+
+
+def _add_evaluate_parser(commands) -> None:
+    evaluate = commands.add_parser("evaluate", help="score a model on a benchmark split, with 95%% bootstrap intervals")
+    evaluate.add_argument("--model", help="ensemble folder or Hub id, or a baseline .joblib (default: shipped model)")
+    evaluate.add_argument("--revision", help="Hub revision of --model")
+    evaluate.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset folder or Hub id")
+    evaluate.add_argument("--config", default="layer1", help="layer1, layer2 or enhancer_if_nhlf")
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("-o", "--output", help="write the figures as JSON here")
+    evaluate.add_argument("--plot", help="draw ROC and precision-recall curves to this image")
+    evaluate.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.add_argument("--device", default="auto")
+    evaluate.set_defaults(handler=run_evaluate)
+
+
+def _add_baseline_parser(commands) -> None:
+    baseline = commands.add_parser("baseline", help="fit the k-mer spectrum baseline, chosen by 5-fold CV on train")
+    baseline.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset folder or Hub id")
+    baseline.add_argument("--config", default="layer1")
+    baseline.add_argument("-o", "--output", required=True, help="folder for model.joblib and cv.json")
+    baseline.add_argument("--seed", type=int, default=0)
+    baseline.set_defaults(handler=run_baseline)
 
 
 def run_predict(args) -> int:
@@ -64,6 +103,48 @@ def run_predict(args) -> int:
     return 1 if failed else 0
 
 
+def run_data_build(args) -> int:
+    from .dataset_repo import build_dataset_repo
+
+    print(build_dataset_repo(args.source, args.output))
+    return 0
+
+
+def run_evaluate(args) -> int:
+    from .evaluation import evaluate, format_table, load_scorer, plot_curves, write_report
+
+    scorer = load_scorer(args.model, args.device, args.revision, args.batch_size)
+    report = evaluate(scorer, args.dataset, args.config, args.split, args.resamples, args.seed)
+    print(format_table(report))
+    if args.output:
+        write_report(report, args.output)
+    if args.plot:
+        plot_curves(report, args.plot)
+    return 0
+
+
+def run_baseline(args) -> int:
+    import json
+    from pathlib import Path
+
+    import joblib
+
+    from .baseline import select_baseline
+    from .evaluation import load_split
+
+    train = load_split(args.dataset, args.config, "train")
+    chosen = select_baseline(train["sequence"], train["label"], seed=args.seed)
+    folder = Path(args.output)
+    folder.mkdir(parents=True, exist_ok=True)
+    saved = {key: chosen[key] for key in ("model", "chosen", "params")} | {"threshold": 0.5}
+    joblib.dump(saved, folder / "model.joblib")
+    summary = {key: chosen[key] for key in ("chosen", "params", "cv_auc_by_candidate", "cv_metrics")}
+    summary |= {"dataset": args.dataset, "config": args.config, "seed": args.seed, "threshold": 0.5}
+    (folder / "cv.json").write_text(json.dumps(summary, indent=2) + "\n")
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
 def _number(value) -> str:
     return "" if value is None else f"{value:.6f}"
 
@@ -81,7 +162,7 @@ def main(argv=None) -> int:
     transformers_logging.disable_progress_bar()  # a weight-loading bar per run is noise on a CLI
     try:
         return args.handler(args)
-    except (InputFormatError, NoDefaultModel, UsageError, OSError) as error:
+    except (InputFormatError, NoDefaultModel, UsageError, DataError, EvaluationError, OSError) as error:
         print(f"ienhancer-elm: error: {error}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,130 @@
+"""Scoring a model (ensemble folder, Hub id, or saved baseline) on a benchmark split, the papers' way."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .metrics import metrics_with_intervals
+from .predict import load_model, predict_records, shipped_model_path
+from .sequences import Record
+
+DEFAULT_DATASET = "hub_configs/datasets/ienhancer-benchmarks"
+
+
+class EvaluationError(ValueError):
+    pass
+
+
+def load_split(dataset: str, config: str, split: str):
+    from datasets import disable_progress_bars, load_dataset
+
+    disable_progress_bars()
+    return load_dataset(str(dataset), config, split=split)
+
+
+class EnsembleScorer:
+    def __init__(self, model: str | None, device: str | None = None, revision: str | None = None, batch_size=32):
+        model = model if model is not None else shipped_model_path()
+        self.model, self.tokenizer = load_model(model, device, revision)
+        self.threshold = self.model.config.threshold
+        self.batch_size = batch_size
+        self.description = {"kind": "ienhancer-elm ensemble", "source": str(model), "revision": revision,
+                            "weights_sha256": _weights_sha256(model), "kmers": self.model.config.kmers}  # fmt: skip
+
+    def score(self, ids, sequences) -> np.ndarray:
+        records = (Record(i, s) for i, s in zip(ids, sequences))
+        rows = list(predict_records(self.model, self.tokenizer, records, self.batch_size))
+        failed = [row for row in rows if row.error]
+        if failed:
+            raise EvaluationError(f"{len(failed)} sequence(s) cannot be scored, e.g. {failed[0].id}: {failed[0].error}")
+        return np.array([row.probability for row in rows])
+
+
+class BaselineScorer:
+    def __init__(self, path: str):
+        import joblib
+
+        saved = joblib.load(path)  # a file this package wrote (`ienhancer-elm baseline`); never load untrusted pickles
+        self.model, self.threshold = saved["model"], saved["threshold"]
+        self.description = {"kind": "k-mer spectrum baseline", "source": str(path), "chosen": saved["chosen"],
+                            "params": saved["params"], "sha256": _sha256(Path(path))}  # fmt: skip
+
+    def score(self, ids, sequences) -> np.ndarray:
+        return self.model.predict_proba(np.asarray(sequences, dtype=object))[:, 1]
+
+
+def load_scorer(model: str | None, device=None, revision=None, batch_size=32):
+    if model is not None and str(model).endswith(".joblib"):
+        return BaselineScorer(model)
+    return EnsembleScorer(model, device, revision, batch_size)
+
+
+def evaluate(scorer, dataset: str, config: str, split: str, n_resamples=1000, seed=0) -> dict:
+    """Figures with 95% bootstrap intervals on the whole split and on the rows not in training."""
+    rows = load_split(dataset, config, split)
+    labels, in_train = np.array(rows["label"]), np.array(rows["in_train"])
+    probabilities = scorer.score(rows["id"], rows["sequence"])
+    subsets = {"all": np.ones(len(labels), bool), "without_in_train": ~in_train}
+    return {
+        "model": scorer.description,
+        "dataset": {"source": str(dataset), "config": config, "split": split, "files_sha256": _dataset_sha256(dataset, config, split)},
+        "threshold": scorer.threshold,
+        "bootstrap": {"resamples": n_resamples, "seed": seed},
+        "results": {
+            name: metrics_with_intervals(labels[mask], probabilities[mask], scorer.threshold, n_resamples, seed)
+            for name, mask in subsets.items()
+        },
+        "command": " ".join(["ienhancer-elm", *sys.argv[1:]]),
+        "_curves": (labels, probabilities),
+    }
+
+
+def format_table(report: dict) -> str:
+    lines = [f"{'subset':<18}{'n':>5}  " + "  ".join(f"{m:>22}" for m in ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR"))]
+    for subset, figures in report["results"].items():
+        cells = [f"{figures[m]['value']:.3f} [{figures[m]['ci95'][0]:.3f},{figures[m]['ci95'][1]:.3f}]" for m in
+                 ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR")]  # fmt: skip
+        lines.append(f"{subset:<18}{figures['n']:>5}  " + "  ".join(f"{c:>22}" for c in cells))
+    return "\n".join(lines)
+
+
+def write_report(report: dict, path: str) -> None:
+    public = {key: value for key, value in report.items() if not key.startswith("_")}
+    Path(path).write_text(json.dumps(public, indent=2) + "\n", encoding="utf-8")
+
+
+def plot_curves(report: dict, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
+
+    labels, probabilities = report["_curves"]
+    figure, (roc, pr) = plt.subplots(1, 2, figsize=(10, 4.5))
+    RocCurveDisplay.from_predictions(labels, probabilities, ax=roc, name=report["model"]["kind"])
+    PrecisionRecallDisplay.from_predictions(labels, probabilities, ax=pr, name=report["model"]["kind"])
+    dataset = report["dataset"]
+    figure.suptitle(f"{dataset['config']} / {dataset['split']} (n={len(labels)})")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _weights_sha256(model) -> str | None:
+    weights = Path(str(model)) / "model.safetensors" if model is not None else None
+    return _sha256(weights) if weights is not None and weights.is_file() else None
+
+
+def _dataset_sha256(dataset, config, split) -> str | None:
+    path = Path(str(dataset)) / config / f"{split}.parquet"
+    return _sha256(path) if path.is_file() else None

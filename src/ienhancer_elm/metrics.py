@@ -1,0 +1,43 @@
+"""The figures the enhancer papers report (ACC, MCC, Sn, Sp, AUC-ROC, AUC-PR), with bootstrap intervals."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import accuracy_score, average_precision_score, matthews_corrcoef, recall_score, roc_auc_score
+
+METRICS = ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR")
+
+
+def binary_metrics(labels, probabilities, threshold: float = 0.5) -> dict[str, float]:
+    """Sn is the recall of the positive class, Sp that of the negative class; AUCs need both classes."""
+    labels, probabilities = np.asarray(labels), np.asarray(probabilities, dtype=float)
+    calls = (probabilities > threshold).astype(int)
+    both_classes = len(np.unique(labels)) == 2
+    return {
+        "ACC": accuracy_score(labels, calls),
+        "MCC": matthews_corrcoef(labels, calls) if both_classes else float("nan"),
+        "Sn": recall_score(labels, calls, pos_label=1, zero_division=np.nan),
+        "Sp": recall_score(labels, calls, pos_label=0, zero_division=np.nan),
+        "AUC_ROC": roc_auc_score(labels, probabilities) if both_classes else float("nan"),
+        "AUC_PR": average_precision_score(labels, probabilities) if both_classes else float("nan"),
+    }
+
+
+def bootstrap_intervals(labels, probabilities, threshold=0.5, n_resamples=1000, seed=0, level=0.95):
+    """Percentile intervals of every metric over resamples (with replacement) of the sequences."""
+    labels, probabilities = np.asarray(labels), np.asarray(probabilities, dtype=float)
+    rng = np.random.default_rng(seed)
+    draws = [rng.integers(0, len(labels), len(labels)) for _ in range(n_resamples)]
+    values = np.array([list(binary_metrics(labels[i], probabilities[i], threshold).values()) for i in draws])
+    tail = (1 - level) / 2 * 100
+    low, high = np.nanpercentile(values, [tail, 100 - tail], axis=0)
+    return {name: (float(lo), float(hi)) for name, lo, hi in zip(METRICS, low, high)}
+
+
+def metrics_with_intervals(labels, probabilities, threshold=0.5, n_resamples=1000, seed=0) -> dict:
+    point = binary_metrics(labels, probabilities, threshold)
+    intervals = bootstrap_intervals(labels, probabilities, threshold, n_resamples, seed)
+    return {name: {"value": float(point[name]), "ci95": list(intervals[name])} for name in METRICS} | {
+        "n": int(len(labels)),
+        "positives": int(np.sum(labels)),
+    }

@@ -1,0 +1,93 @@
+"""Assembling fine-tuned members into one ensemble; members and threshold chosen on out-of-fold predictions."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..configuration_ienhancer_elm import IEnhancerELMConfig
+from ..hub_export import write_model_folder
+from ..metrics import binary_metrics
+from ..modeling_ienhancer_elm import IEnhancerELMForSequenceClassification
+
+THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.01), 2)
+
+
+@dataclass
+class EnsembleArguments:
+    output_dir: str = field(metadata={"help": "the ensemble folder to write"})
+    members: list[str] = field(default_factory=list, metadata={"help": "finetune output folders, one per k"})
+    choose_members: bool = field(default=True, metadata={"help": "pick the subset with the best out-of-fold AUC"})
+    choose_threshold: bool = field(default=True, metadata={"help": "pick the threshold with the best out-of-fold MCC"})
+
+
+def out_of_fold(run_dir: Path) -> dict[str, tuple[int, float]]:
+    """id -> (label, probability) over every fold's validation predictions of one member run."""
+    predictions = {}
+    for path in sorted(run_dir.glob("fold*/validation_predictions.tsv")):
+        with open(path, encoding="utf-8") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                predictions[row["id"]] = (int(row["label"]), float(row["probability"]))
+    if not predictions:
+        raise FileNotFoundError(f"{run_dir}: no fold*/validation_predictions.tsv; run finetune first")
+    return predictions
+
+
+def member_k(run_dir: Path) -> int:
+    return IEnhancerELMConfig.from_pretrained(run_dir / "refit" / "member").kmers[0]
+
+
+def score_subsets(oof: dict[int, dict], choose_members: bool) -> list[dict]:
+    """Out-of-fold figures of every member subset (soft vote), best AUC first."""
+    ids = sorted(set.intersection(*(set(p) for p in oof.values())))
+    labels = np.array([oof[next(iter(oof))][i][0] for i in ids])
+    subsets = [c for r in range(1, len(oof) + 1) for c in itertools.combinations(oof, r)] if choose_members else [tuple(oof)]
+    rows = []
+    for subset in subsets:
+        probabilities = np.mean([[oof[k][i][1] for i in ids] for k in subset], axis=0)
+        rows.append({"kmers": list(subset), "n": len(ids), **binary_metrics(labels, probabilities, 0.5),
+                     "_labels": labels, "_probabilities": probabilities})  # fmt: skip
+    return sorted(rows, key=lambda row: (-row["AUC_ROC"], len(row["kmers"])))
+
+
+def best_threshold(labels, probabilities) -> float:
+    scores = [binary_metrics(labels, probabilities, t)["MCC"] for t in THRESHOLDS]
+    return float(THRESHOLDS[int(np.nanargmax(scores))])
+
+
+def assemble(member_dirs: dict[int, Path], threshold: float) -> IEnhancerELMForSequenceClassification:
+    members = {k: IEnhancerELMForSequenceClassification.from_pretrained(d) for k, d in member_dirs.items()}
+    first = next(iter(members.values())).config
+    config = IEnhancerELMConfig(
+        kmers=list(members),
+        member_configs={str(k): m.config.member_configs[str(k)] for k, m in members.items()},
+        head_hidden_size=first.head_hidden_size,
+        head_dropout=first.head_dropout,
+        threshold=threshold,
+        labels=first.labels,
+    )
+    ensemble = IEnhancerELMForSequenceClassification(config)
+    for k, member in members.items():
+        ensemble.member(k).load_state_dict(member.member(k).state_dict())
+    return ensemble.eval()
+
+
+def build_ensemble(args: EnsembleArguments) -> dict:
+    runs = {member_k(Path(d)): Path(d) for d in args.members}
+    oof = {k: out_of_fold(d) for k, d in runs.items()}
+    ranked = score_subsets(oof, args.choose_members)
+    chosen = ranked[0]
+    threshold = best_threshold(chosen["_labels"], chosen["_probabilities"]) if args.choose_threshold else 0.5
+    at_threshold = binary_metrics(chosen["_labels"], chosen["_probabilities"], threshold)
+    model = assemble({k: runs[k] / "refit" / "member" for k in chosen["kmers"]}, threshold)
+    folder = write_model_folder(model, args.output_dir)
+    public = [{key: value for key, value in row.items() if not key.startswith("_")} for row in ranked]
+    report = {"chosen_kmers": chosen["kmers"], "threshold": threshold, "cv_at_threshold": at_threshold,
+              "subsets_at_0.5": public, "member_runs": {str(k): str(d) for k, d in runs.items()}}  # fmt: skip
+    (folder / "cv_results.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+    return report

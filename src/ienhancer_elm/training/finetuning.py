@@ -1,0 +1,190 @@
+"""Fine-tuning one k-mer member with stratified k-fold cross-validation, then a refit on all training data.
+
+Per fold the member trains on the other folds and is validated on its own fold after every epoch;
+the epoch with the best validation AUC-ROC is kept (early stopping with `patience`), and its
+predictions on the fold are the out-of-fold predictions. Refit policy: the member is trained again
+on the whole training split for the median of the folds' best epoch counts, and that model ships.
+The test split is never read here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+from torch.utils.data import DataLoader
+
+from ..configuration_ienhancer_elm import IEnhancerELMConfig
+from ..data import CLASS_NAMES, reverse_complement
+from ..modeling_ienhancer_elm import IEnhancerELMForSequenceClassification
+from ..tokenization_ienhancer_elm import KmerTokenizer
+from .loop import LoopSettings, finish, make_accelerator, train
+
+
+@dataclass
+class FinetuneArguments:
+    output_dir: str = field(metadata={"help": "folder for folds, out-of-fold predictions and the final member"})
+    k: int = field(default=3, metadata={"help": "k-mer size of the member"})
+    config: str = field(default="layer1", metadata={"help": "benchmark config: layer1, layer2, enhancer_if_nhlf"})
+    dataset: str = field(default="hub_configs/datasets/ienhancer-benchmarks", metadata={"help": "dataset folder or Hub id"})
+    init: str = field(default="scratch", metadata={"help": "'scratch', or a DNABERT-layout checkpoint (Hub id or folder)"})
+    hidden_size: int = 256
+    num_hidden_layers: int = 4
+    num_attention_heads: int = 4
+    intermediate_size: int = 1024
+    hidden_dropout_prob: float = 0.1
+    head_dropout: float = 0.3
+    folds: int = 5
+    only_fold: int = field(default=-1, metadata={"help": "run just this fold (0-based) and no refit; -1: all, then refit"})
+    reverse_complement_augmentation: bool = False
+    batch_size: int = 16
+    eval_batch_size: int = 64
+    epochs: int = 30
+    learning_rate: float = 5e-5
+    weight_decay: float = 0.01
+    lr_decay: float = 0.98
+    warmup_steps: int = 0
+    grad_clip: float = 2.0
+    patience: int = 5
+    checkpoint_every: int = 0
+    stop_after_steps: int = 0
+    seed: int = 42
+    mixed_precision: str = field(default="no", metadata={"help": "no or bf16"})
+    cpu: bool = False
+
+    def loop_settings(self, epochs: int | None = None, patience: int | None = None) -> LoopSettings:
+        names = LoopSettings.__dataclass_fields__
+        settings = LoopSettings(**{name: getattr(self, name) for name in names if hasattr(self, name)})
+        settings.epochs = epochs if epochs is not None else settings.epochs
+        settings.patience = patience if patience is not None else settings.patience
+        return settings
+
+
+def new_member(args: FinetuneArguments) -> IEnhancerELMForSequenceClassification:
+    labels = CLASS_NAMES[args.config]
+    if args.init != "scratch":
+        return IEnhancerELMForSequenceClassification.from_members(
+            {args.k: args.init}, labels=labels, head_dropout=args.head_dropout
+        )
+    size = {name: getattr(args, name) for name in ("hidden_size", "num_hidden_layers", "num_attention_heads",
+                                                   "intermediate_size", "hidden_dropout_prob")}  # fmt: skip
+    size["attention_probs_dropout_prob"] = args.hidden_dropout_prob
+    config = IEnhancerELMConfig(kmers=[args.k], member_configs={str(args.k): size}, labels=labels,
+                                head_dropout=args.head_dropout)  # fmt: skip
+    return IEnhancerELMForSequenceClassification(config)
+
+
+class EncodedSequences(torch.utils.data.Dataset):
+    """Pre-encoded k-mer ids and labels; batches are padded by the tokenizer's `collate`."""
+
+    def __init__(self, tokenizer: KmerTokenizer, sequences, labels):
+        self.tokenizer = tokenizer
+        self.items = [tokenizer.encode_sequence(s) for s in sequences]
+        self.labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, index):
+        return index
+
+    def collate(self, indices):
+        batch = self.tokenizer.collate([self.items[i] for i in indices])
+        batch["labels"] = self.labels[indices]
+        return batch
+
+
+def with_reverse_complements(sequences, labels):
+    return list(sequences) + [reverse_complement(s) for s in sequences], np.concatenate([labels, labels])
+
+
+@torch.inference_mode()
+def member_probabilities(model, dataset: EncodedSequences, batch_size: int, device) -> np.ndarray:
+    model.eval()
+    loader = DataLoader(dataset, batch_size=batch_size, collate_fn=dataset.collate)
+    chunks = []
+    for batch in loader:
+        batch.pop("labels")
+        chunks.append(model(**{key: value.to(device) for key, value in batch.items()}).probabilities.float().cpu())
+    model.train()
+    return torch.cat(chunks).numpy()
+
+
+def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, valid_index, fold_dir: Path) -> int:
+    """Train on `train_index`, select the epoch on `valid_index`; write the best member and its predictions."""
+    fold_dir.mkdir(parents=True, exist_ok=True)
+    train_sequences, train_labels = [sequences[i] for i in train_index], labels[train_index]
+    if args.reverse_complement_augmentation:
+        train_sequences, train_labels = with_reverse_complements(train_sequences, train_labels)
+    train_set = EncodedSequences(tokenizer, train_sequences, train_labels)
+    valid_set = EncodedSequences(tokenizer, [sequences[i] for i in valid_index], labels[valid_index])
+    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
+    latest = {}
+
+    def end_of_epoch(model, epoch):
+        latest["p"] = member_probabilities(model, valid_set, args.eval_batch_size, accelerator.device)
+        auc = roc_auc_score(valid_set.labels.numpy(), latest["p"])
+        return {"valid_auc": auc, "selection": auc}
+
+    def on_improvement(model):
+        model.save_pretrained(fold_dir / "best")
+        tokenizer.save_pretrained(fold_dir / "best")
+        write_predictions(fold_dir / "validation_predictions.tsv", [ids[i] for i in valid_index], labels[valid_index], latest["p"])
+
+    torch.manual_seed(args.seed)
+    progress = train(accelerator, new_member(args), loader, args.loop_settings(), fold_dir, end_of_epoch, on_improvement)
+    return progress.best_epoch
+
+
+def refit(args, accelerator, tokenizer, sequences, labels, epochs: int, out_dir: Path) -> None:
+    """Train on the whole training split for `epochs` epochs, without looking at any held-out data."""
+    if args.reverse_complement_augmentation:
+        sequences, labels = with_reverse_complements(sequences, labels)
+    train_set = EncodedSequences(tokenizer, sequences, labels)
+    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
+    torch.manual_seed(args.seed)
+    model = new_member(args)
+    train(accelerator, model, loader, args.loop_settings(epochs=epochs, patience=0), out_dir)
+    if accelerator.is_main_process:
+        model.save_pretrained(out_dir / "member")
+        tokenizer.save_pretrained(out_dir / "member")
+
+
+def write_predictions(path: Path, ids, labels, probabilities) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(["id", "label", "probability"])
+        writer.writerows(zip(ids, np.asarray(labels).tolist(), np.asarray(probabilities).tolist()))
+
+
+def finetune(args: FinetuneArguments) -> dict:
+    from ..evaluation import load_split
+
+    accelerator = make_accelerator(args.seed, args.mixed_precision, args.cpu)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "arguments.json").write_text(json.dumps(asdict(args), indent=2) + "\n")
+    train_split = load_split(args.dataset, args.config, "train")
+    ids, sequences, labels = train_split["id"], train_split["sequence"], np.asarray(train_split["label"])
+    tokenizer = KmerTokenizer(kmers=(args.k,))
+    splitter = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
+    best_epochs = {}
+    for fold, (train_index, valid_index) in enumerate(splitter.split(sequences, labels)):
+        if args.only_fold in (-1, fold):
+            fold_dir = out / f"fold{fold}"
+            best_epochs[fold] = run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, valid_index, fold_dir)
+    summary = {"best_epochs": best_epochs}
+    if args.only_fold == -1 and not args.stop_after_steps:
+        summary["refit_epochs"] = int(statistics.median(e + 1 for e in best_epochs.values()))
+        refit(args, accelerator, tokenizer, sequences, labels, summary["refit_epochs"], out / "refit")
+    if accelerator.is_main_process:
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    finish(accelerator)
+    return summary

@@ -1,0 +1,161 @@
+"""Masked-language-model pretraining of one k-mer member (an "enhancer language model").
+
+Corpus: windows of FASTA records (both strands; windows with N skipped), minus every window that
+overlaps an occurrence of a test-set sequence on either strand. Masking follows DNABERT: whole
+spans of k consecutive k-mer tokens, since a lone masked k-mer is given away by its overlapping
+neighbours. The result is a DNABERT-layout folder (`config.json`, safetensors, `vocab.txt`) that
+`IEnhancerELMForSequenceClassification.from_members` and fine-tuning take as `init`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from Bio.SeqIO.FastaIO import SimpleFastaParser
+from torch.utils.data import DataLoader
+from transformers import BertConfig, BertForMaskedLM
+
+from ..data import reverse_complement
+from ..tokenization_ienhancer_elm import PAD_ID, KmerTokenizer
+from .loop import LoopSettings, finish, make_accelerator, train
+
+MASK_ID = 4
+FIRST_KMER_ID = 5
+
+
+@dataclass
+class PretrainArguments:
+    output_dir: str = field(metadata={"help": "folder for checkpoints and the pretrained member"})
+    corpus: list[str] = field(default_factory=list, metadata={"help": "FASTA files (plain or gzip)"})
+    exclude: list[str] = field(default_factory=list, metadata={"help": "FASTA files of sequences never to train on"})
+    k: int = 3
+    window: int = 200
+    stride: int = 100
+    mlm_probability: float = 0.15
+    hidden_size: int = 256
+    num_hidden_layers: int = 4
+    num_attention_heads: int = 4
+    intermediate_size: int = 1024
+    batch_size: int = 32
+    epochs: int = 10
+    learning_rate: float = 4e-4
+    weight_decay: float = 0.01
+    lr_decay: float = 1.0
+    warmup_steps: int = 500
+    grad_clip: float = 1.0
+    checkpoint_every: int = 500
+    stop_after_steps: int = 0
+    seed: int = 42
+    mixed_precision: str = "no"
+    cpu: bool = False
+
+
+def read_fasta(path) -> list[tuple[str, str]]:
+    opener = gzip.open if Path(path).read_bytes()[:2] == b"\x1f\x8b" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        return [(header.split()[0], sequence.upper()) for header, sequence in SimpleFastaParser(handle)]
+
+
+def forbidden_spans(sequence: str, excluded: set[str]) -> list[tuple[int, int]]:
+    """Where any excluded sequence (or its reverse complement) occurs in `sequence`."""
+    spans = []
+    for target in excluded | {reverse_complement(s) for s in excluded}:
+        start = sequence.find(target)
+        while start != -1:
+            spans.append((start, start + len(target)))
+            start = sequence.find(target, start + 1)
+    return spans
+
+
+def corpus_windows(records, excluded: set[str], window: int, stride: int) -> tuple[list[str], dict]:
+    """Both strands of every N-free window that overlaps no excluded sequence, with counts of what was dropped."""
+    kept, counts = [], {"windows": 0, "with_n": 0, "overlapping_excluded": 0}
+    for _, sequence in records:
+        spans = forbidden_spans(sequence, excluded)
+        starts = range(0, max(1, len(sequence) - window + 1), stride) if len(sequence) > window else [0]
+        for start in starts:
+            piece = sequence[start : start + window]
+            counts["windows"] += 1
+            if "N" in piece or set(piece) - set("ACGT"):
+                counts["with_n"] += 1
+            elif any(a < start + len(piece) and start < b for a, b in spans):
+                counts["overlapping_excluded"] += 1
+            else:
+                kept += [piece, reverse_complement(piece)]
+    counts["kept_both_strands"] = len(kept)
+    return kept, counts
+
+
+def mask_kmer_spans(input_ids: torch.Tensor, k: int, vocab_size: int, probability: float, generator=None):
+    """DNABERT-style masking: spans of k tokens around random centres; 80% [MASK], 10% random, 10% kept."""
+    is_kmer = input_ids >= FIRST_KMER_ID
+    centres = (torch.rand(input_ids.shape, generator=generator) < probability / k) & is_kmer
+    kernel = torch.ones(1, 1, k)
+    spread = torch.nn.functional.conv1d(centres.float().unsqueeze(1), kernel, padding=k // 2).squeeze(1)
+    masked = (spread[:, : input_ids.shape[1]] > 0) & is_kmer
+    labels = torch.where(masked, input_ids, torch.full_like(input_ids, -100))
+    roll = torch.rand(input_ids.shape, generator=generator)
+    random_ids = torch.randint(FIRST_KMER_ID, vocab_size, input_ids.shape, generator=generator)
+    corrupted = torch.where(masked & (roll < 0.8), torch.full_like(input_ids, MASK_ID), input_ids)
+    corrupted = torch.where(masked & (roll >= 0.8) & (roll < 0.9), random_ids, corrupted)
+    return corrupted, labels
+
+
+class MaskedWindows(torch.utils.data.Dataset):
+    def __init__(self, tokenizer: KmerTokenizer, windows: list[str], probability: float):
+        self.tokenizer, self.probability = tokenizer, probability
+        self.items = [tokenizer.encode_sequence(w) for w in windows]
+        self.k = tokenizer.kmers[0]
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, index):
+        return index
+
+    def collate(self, indices):
+        batch = self.tokenizer.collate([self.items[i] for i in indices])
+        batch["input_ids"], batch["labels"] = mask_kmer_spans(
+            batch["input_ids"], self.k, len(self.tokenizer), self.probability
+        )
+        return batch
+
+
+def pretrain(args: PretrainArguments) -> dict:
+    accelerator = make_accelerator(args.seed, args.mixed_precision, args.cpu)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    excluded = {sequence for path in args.exclude for _, sequence in read_fasta(path)}
+    records = [record for path in args.corpus for record in read_fasta(path)]
+    windows, counts = corpus_windows(records, excluded, args.window, args.stride)
+    accelerator.print(json.dumps(counts))
+    tokenizer = KmerTokenizer(kmers=(args.k,))
+    dataset = MaskedWindows(tokenizer, windows, args.mlm_probability)
+    loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, collate_fn=dataset.collate)
+    torch.manual_seed(args.seed)
+    model = BertForMaskedLM(member_bert_config(args, len(tokenizer)))
+    settings = LoopSettings(**{name: getattr(args, name) for name in LoopSettings.__dataclass_fields__ if hasattr(args, name)})
+    progress = train(accelerator, model, loader, settings, out)
+    if accelerator.is_main_process and progress.epoch >= args.epochs:
+        model.save_pretrained(out / "member")
+        tokenizer.save_pretrained(out / "member")
+        (out / "corpus.json").write_text(json.dumps({**counts, "arguments": asdict(args)}, indent=2) + "\n")
+    finish(accelerator)
+    return counts
+
+
+def member_bert_config(args: PretrainArguments, vocab_size: int) -> BertConfig:
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=args.hidden_size,
+        num_hidden_layers=args.num_hidden_layers,
+        num_attention_heads=args.num_attention_heads,
+        intermediate_size=args.intermediate_size,
+        max_position_embeddings=512,
+        pad_token_id=PAD_ID,
+        architectures=["BertForMaskedLM"],
+    )

@@ -1,0 +1,126 @@
+"""Training: resumability, data-parallel equivalence, the pretraining corpus filter, and the full recipe."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from conftest import REPO, synthetic_sequences, write_synthetic_dataset
+from safetensors.torch import load_file
+
+from ienhancer_elm.data import reverse_complement
+from ienhancer_elm.training.pretraining import corpus_windows, mask_kmer_spans
+
+TINY_RUN = {
+    "k": 3, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32,
+    "hidden_dropout_prob": 0.0, "head_dropout": 0.0, "folds": 2, "batch_size": 8, "eval_batch_size": 32,
+    "epochs": 2, "learning_rate": 0.003, "patience": 0, "seed": 3, "cpu": True,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return write_synthetic_dataset(tmp_path_factory.mktemp("data"), n_train=32, n_test=8)
+
+
+def launch(script, settings, tmp_path, processes=1):
+    """Run a training script as a user would: `accelerate launch` (two CPU processes with --multi_gpu)."""
+    config = tmp_path / f"run-{len(list(tmp_path.glob('run-*.json')))}.json"
+    config.write_text(json.dumps(settings))
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--num_machines", "1", "--mixed_precision", "no",
+               "--dynamo_backend", "no", "--num_processes", str(processes)]  # fmt: skip
+    command += ["--multi_gpu"] if processes > 1 else []
+    env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(command + [str(REPO / "training" / script), str(config)], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+def final_weights(run_dir):
+    return load_file(run_dir / "fold0" / "checkpoint" / "model.safetensors")
+
+
+def assert_same_weights(a, b, atol=0.0):
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.allclose(a[name], b[name], atol=atol, rtol=0), name
+
+
+def test_killed_and_resumed_run_ends_with_the_same_weights(dataset, tmp_path):
+    settings = {**TINY_RUN, "dataset": str(dataset), "only_fold": 0}
+    launch("finetune.py", {**settings, "output_dir": str(tmp_path / "straight")}, tmp_path)
+    # 16 training sequences, batch 8: 2 steps an epoch; stop mid-epoch 1 (after step 3), then resume.
+    launch("finetune.py", {**settings, "output_dir": str(tmp_path / "resumed"), "stop_after_steps": 3}, tmp_path)
+    stopped = json.loads((tmp_path / "resumed" / "fold0" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert stopped["epoch"] == 0
+    resumed = launch("finetune.py", {**settings, "output_dir": str(tmp_path / "resumed")}, tmp_path)
+    assert "resumed at epoch 1, step 1" in resumed.stdout + resumed.stderr
+    assert_same_weights(final_weights(tmp_path / "straight"), final_weights(tmp_path / "resumed"))
+
+
+def test_two_processes_equal_one_with_the_same_global_batch(dataset, tmp_path):
+    settings = {**TINY_RUN, "dataset": str(dataset), "only_fold": 0, "epochs": 1}
+    launch("finetune.py", {**settings, "output_dir": str(tmp_path / "one"), "batch_size": 8}, tmp_path)
+    two_processes = launch(
+        "finetune.py", {**settings, "output_dir": str(tmp_path / "two"), "batch_size": 4}, tmp_path, processes=2
+    )
+    assert "weights agree across 2 processes" in two_processes.stdout
+    # DDP keeps both ranks equal by construction; check it, and compare with the one-process run.
+    two = final_weights(tmp_path / "two")
+    rank_files = sorted((tmp_path / "two" / "fold0" / "checkpoint").glob("model*.safetensors"))
+    assert len(rank_files) == 1  # only the main process writes the model state
+    assert_same_weights(final_weights(tmp_path / "one"), two, atol=1e-5)
+
+
+def test_corpus_filter_drops_every_window_touching_a_test_sequence():
+    test_sequence = "ACGTTGCAAC" * 3
+    genome = "GATTACA" * 20 + reverse_complement(test_sequence) + "CCGGAATT" * 20 + "N" * 30 + "TTAGGC" * 20
+    windows, counts = corpus_windows([("chr", genome)], {test_sequence}, window=40, stride=10)
+    assert counts["overlapping_excluded"] > 0 and counts["with_n"] > 0
+    assert counts["kept_both_strands"] == len(windows) == 2 * (counts["windows"] - counts["with_n"] - counts["overlapping_excluded"])
+    for window in windows:
+        for part in (test_sequence[:10], reverse_complement(test_sequence)[:10]):
+            assert part not in window
+        assert "N" not in window
+
+
+def test_masking_covers_whole_kmer_spans_and_never_specials():
+    generator = torch.Generator().manual_seed(0)
+    ids = torch.randint(5, 69, (64, 100), generator=generator)
+    ids[:, 0], ids[:, -1], ids[:, -6:-1] = 2, 3, 0  # [CLS], [SEP], padding
+    corrupted, labels = mask_kmer_spans(ids, k=3, vocab_size=69, probability=0.15, generator=generator)
+    masked = labels != -100
+    assert not masked[:, 0].any() and not masked[:, -6:].any()
+    assert 0.10 < masked[:, 1:-6].float().mean() < 0.20
+    assert torch.equal(labels[masked], ids[masked])
+    assert (corrupted[masked] == 4).float().mean() > 0.7
+    runs = [len(run) for row in masked.int().tolist() for run in "".join(map(str, row)).split("0") if run]
+    assert min(runs) >= 2 and sum(r >= 3 for r in runs) / len(runs) > 0.8  # spans of k, clipped only at edges
+
+
+def test_pretrain_finetune_ensemble_pipeline_end_to_end(dataset, tmp_path):
+    sequences, _ = synthetic_sequences(40, 120, seed=5)
+    (tmp_path / "corpus.fa").write_text("".join(f">c{i}\n{s}\n" for i, s in enumerate(sequences)))
+    test_split = write_synthetic_dataset(tmp_path / "unused", n_train=2, n_test=8)  # noqa: F841
+    size = {key: TINY_RUN[key] for key in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")}
+    members = []
+    for k in (3, 4):
+        pretrained = tmp_path / f"pretrain_k{k}"
+        launch("pretrain_mlm.py", {**size, "k": k, "output_dir": str(pretrained), "corpus": [str(tmp_path / "corpus.fa")],
+               "window": 60, "stride": 30, "batch_size": 8, "epochs": 1, "warmup_steps": 2, "cpu": True}, tmp_path)  # fmt: skip
+        assert (pretrained / "member" / "vocab.txt").is_file()
+        run = tmp_path / f"finetune_k{k}"
+        launch("finetune.py", {**TINY_RUN, "k": k, "dataset": str(dataset), "init": str(pretrained / "member"),
+               "output_dir": str(run), "epochs": 1}, tmp_path)  # fmt: skip
+        members.append(str(run))
+    launch("build_ensemble.py", {"output_dir": str(tmp_path / "ensemble"), "members": members}, tmp_path)
+    report = json.loads((tmp_path / "ensemble" / "cv_results.json").read_text())
+    assert set(report["chosen_kmers"]) <= {3, 4} and 0 < report["threshold"] < 1
+    from transformers import pipeline
+
+    classifier = pipeline("text-classification", model=str(tmp_path / "ensemble"))
+    predictions = classifier(sequences[:3])
+    assert len(predictions) == 3 and {p["label"] for p in predictions} <= {"enhancer", "non-enhancer"}
