@@ -58,9 +58,17 @@ def write_synthetic_dataset(folder, n_train=64, n_test=32, length=60, motif=GATA
 
     for split, n, seed in (("train", n_train, 0), ("test", n_test, 1)):
         sequences, labels = synthetic_sequences(n, length, seed, motif)
-        table = {"id": [f"{split}_{i}" for i in range(n)], "sequence": sequences, "label": labels,
-                 "group": ["synthetic"] * n, "header": [""] * n, "in_train": [False] * n}  # fmt: skip
+        table = {
+            "id": [f"{split}_{i}" for i in range(n)],
+            "sequence": sequences,
+            "label": labels,
+            "group": ["synthetic"] * n,
+            "header": [""] * n,
+            "in_train": [False] * n,
+        }
         (Path(folder) / "layer1").mkdir(parents=True, exist_ok=True)
-        Dataset.from_dict(table, features=features_for("layer1")).to_parquet(Path(folder) / "layer1" / f"{split}.parquet")
+        Dataset.from_dict(table, features=features_for("layer1")).to_parquet(
+            Path(folder) / "layer1" / f"{split}.parquet"
+        )
     (Path(folder) / "README.md").write_text(card_yaml(["layer1"]) + "Synthetic data for tests.\n")
     return Path(folder)

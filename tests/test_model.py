@@ -21,8 +21,14 @@ def test_config_defaults_and_validation():
     assert config.kmers == [3, 4, 5, 6] and config.threshold == 0.5
     assert config.member_configs["6"]["vocab_size"] == 4101 and config.member_configs["3"]["hidden_size"] == 768
     assert config.id2label == {0: "non-enhancer", 1: "enhancer"}
-    for bad in [dict(kmers=[2]), dict(kmers=[3, 3]), dict(threshold=1.0), dict(head_dropout=1.5), dict(labels=["a"]),
-                dict(member_configs={"3": {"vocab_size": 10}})]:  # fmt: skip
+    for bad in [
+        dict(kmers=[2]),
+        dict(kmers=[3, 3]),
+        dict(threshold=1.0),
+        dict(head_dropout=1.5),
+        dict(labels=["a"]),
+        dict(member_configs={"3": {"vocab_size": 10}}),
+    ]:
         with pytest.raises(ValueError):
             IEnhancerELMConfig(**bad)
 
@@ -66,8 +72,13 @@ def test_save_load_round_trip(tmp_path):
     model = tiny_model()
     model.save_pretrained(tmp_path)
     files = {p.name for p in tmp_path.iterdir()}
-    assert {"model.safetensors", "config.json", "modeling_ienhancer_elm.py", "configuration_ienhancer_elm.py",
-            "tokenization_ienhancer_elm.py"} <= files and "pytorch_model.bin" not in files  # fmt: skip
+    assert {
+        "model.safetensors",
+        "config.json",
+        "modeling_ienhancer_elm.py",
+        "configuration_ienhancer_elm.py",
+        "tokenization_ienhancer_elm.py",
+    } <= files and "pytorch_model.bin" not in files
     for auto in (AutoModel, AutoModelForSequenceClassification):
         loaded = auto.from_pretrained(tmp_path).eval()
         assert type(loaded) is IEnhancerELMForSequenceClassification

@@ -57,9 +57,13 @@ def test_input_policy_case_whitespace_ambiguity():
 
 @pytest.mark.parametrize(
     "sequence, message",
-    [("ACGTXACGT", "invalid character 'X' at position 5"), ("AC GT-A", "invalid character '-' at position 5"),
-     ("ACGTé", "invalid character 'é' at position 5"), ("AC", "shorter than k=3")],
-)  # fmt: skip
+    [
+        ("ACGTXACGT", "invalid character 'X' at position 5"),
+        ("AC GT-A", "invalid character '-' at position 5"),
+        ("ACGTé", "invalid character 'é' at position 5"),
+        ("AC", "shorter than k=3"),
+    ],
+)
 def test_bad_sequences_are_named(sequence, message):
     with pytest.raises(ValueError, match=message):
         KmerTokenizer(kmers=(3,))(sequence)

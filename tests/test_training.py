@@ -7,17 +7,29 @@ import sys
 
 import pytest
 import torch
-from conftest import REPO, synthetic_sequences, write_synthetic_dataset
 from safetensors.torch import load_file
 
+from conftest import REPO, synthetic_sequences, write_synthetic_dataset
 from ienhancer_elm.data import reverse_complement
 from ienhancer_elm.training.pretraining import corpus_windows, mask_kmer_spans
 
 TINY_RUN = {
-    "k": 3, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 32,
-    "hidden_dropout_prob": 0.0, "head_dropout": 0.0, "folds": 2, "batch_size": 8, "eval_batch_size": 32,
-    "epochs": 2, "learning_rate": 0.003, "patience": 0, "seed": 3, "cpu": True,
-}  # fmt: skip
+    "k": 3,
+    "hidden_size": 16,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+    "intermediate_size": 32,
+    "hidden_dropout_prob": 0.0,
+    "head_dropout": 0.0,
+    "folds": 2,
+    "batch_size": 8,
+    "eval_batch_size": 32,
+    "epochs": 2,
+    "learning_rate": 0.003,
+    "patience": 0,
+    "seed": 3,
+    "cpu": True,
+}
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +41,29 @@ def launch(script, settings, tmp_path, processes=1):
     """Run a training script as a user would: `accelerate launch` (two CPU processes with --multi_gpu)."""
     config = tmp_path / f"run-{len(list(tmp_path.glob('run-*.json')))}.json"
     config.write_text(json.dumps(settings))
-    command = [sys.executable, "-m", "accelerate.commands.launch", "--num_machines", "1", "--mixed_precision", "no",
-               "--dynamo_backend", "no", "--num_processes", str(processes)]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--num_processes",
+        str(processes),
+    ]
     command += ["--multi_gpu"] if processes > 1 else []
     env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run(command + [str(REPO / "training" / script), str(config)], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    done = subprocess.run(
+        command + [str(REPO / "training" / script), str(config)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 
@@ -80,7 +109,11 @@ def test_corpus_filter_drops_every_window_touching_a_test_sequence():
     genome = "GATTACA" * 20 + reverse_complement(test_sequence) + "CCGGAATT" * 20 + "N" * 30 + "TTAGGC" * 20
     windows, counts = corpus_windows([("chr", genome)], {test_sequence}, window=40, stride=10)
     assert counts["overlapping_excluded"] > 0 and counts["with_n"] > 0
-    assert counts["kept_both_strands"] == len(windows) == 2 * (counts["windows"] - counts["with_n"] - counts["overlapping_excluded"])
+    assert (
+        counts["kept_both_strands"]
+        == len(windows)
+        == 2 * (counts["windows"] - counts["with_n"] - counts["overlapping_excluded"])
+    )
     for window in windows:
         for part in (test_sequence[:10], reverse_complement(test_sequence)[:10]):
             assert part not in window
@@ -105,16 +138,42 @@ def test_pretrain_finetune_ensemble_pipeline_end_to_end(dataset, tmp_path):
     sequences, _ = synthetic_sequences(40, 120, seed=5)
     (tmp_path / "corpus.fa").write_text("".join(f">c{i}\n{s}\n" for i, s in enumerate(sequences)))
     test_split = write_synthetic_dataset(tmp_path / "unused", n_train=2, n_test=8)  # noqa: F841
-    size = {key: TINY_RUN[key] for key in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")}
+    size = {
+        key: TINY_RUN[key] for key in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
+    }
     members = []
     for k in (3, 4):
         pretrained = tmp_path / f"pretrain_k{k}"
-        launch("pretrain_mlm.py", {**size, "k": k, "output_dir": str(pretrained), "corpus": [str(tmp_path / "corpus.fa")],
-               "window": 60, "stride": 30, "batch_size": 8, "epochs": 1, "warmup_steps": 2, "cpu": True}, tmp_path)  # fmt: skip
+        launch(
+            "pretrain_mlm.py",
+            {
+                **size,
+                "k": k,
+                "output_dir": str(pretrained),
+                "corpus": [str(tmp_path / "corpus.fa")],
+                "window": 60,
+                "stride": 30,
+                "batch_size": 8,
+                "epochs": 1,
+                "warmup_steps": 2,
+                "cpu": True,
+            },
+            tmp_path,
+        )
         assert (pretrained / "member" / "vocab.txt").is_file()
         run = tmp_path / f"finetune_k{k}"
-        launch("finetune.py", {**TINY_RUN, "k": k, "dataset": str(dataset), "init": str(pretrained / "member"),
-               "output_dir": str(run), "epochs": 1}, tmp_path)  # fmt: skip
+        launch(
+            "finetune.py",
+            {
+                **TINY_RUN,
+                "k": k,
+                "dataset": str(dataset),
+                "init": str(pretrained / "member"),
+                "output_dir": str(run),
+                "epochs": 1,
+            },
+            tmp_path,
+        )
         members.append(str(run))
     launch("build_ensemble.py", {"output_dir": str(tmp_path / "ensemble"), "members": members}, tmp_path)
     report = json.loads((tmp_path / "ensemble" / "cv_results.json").read_text())

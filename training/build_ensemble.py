@@ -1,6 +1,6 @@
 """Assemble fine-tuned members into an ensemble folder; members and threshold chosen on out-of-fold predictions.
 
-    python training/build_ensemble.py training/configs/ensemble_layer1.json
+python training/build_ensemble.py training/configs/ensemble_layer1.json
 """
 
 import json
@@ -11,7 +11,11 @@ from ienhancer_elm.training.ensemble import EnsembleArguments, build_ensemble
 
 def main():
     report = build_ensemble(parse_arguments(EnsembleArguments))
-    print(json.dumps({key: report[key] for key in ("chosen_kmers", "threshold", "cv_at_threshold")}, indent=2, default=float))
+    print(
+        json.dumps(
+            {key: report[key] for key in ("chosen_kmers", "threshold", "cv_at_threshold")}, indent=2, default=float
+        )
+    )
 
 
 if __name__ == "__main__":

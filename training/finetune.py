@@ -1,6 +1,6 @@
 """Fine-tune one k-mer member with stratified 5-fold cross-validation, then refit on all training data.
 
-    accelerate launch --config_file training/accelerate/cpu.yaml training/finetune.py training/configs/finetune_k3_layer1.json
+accelerate launch --config_file training/accelerate/cpu.yaml training/finetune.py training/configs/finetune_k3_layer1.json
 """
 
 from ienhancer_elm.training.arguments import parse_arguments

@@ -1,6 +1,6 @@
 """Masked-LM pretraining of one k-mer member on FASTA corpora (test-set sequences are dropped).
 
-    accelerate launch --config_file training/accelerate/cpu.yaml training/pretrain_mlm.py training/configs/pretrain_k3.json
+accelerate launch --config_file training/accelerate/cpu.yaml training/pretrain_mlm.py training/configs/pretrain_k3.json
 """
 
 from ienhancer_elm.training.arguments import parse_arguments

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
@@ -47,9 +48,9 @@ def candidates(seed: int) -> dict[str, tuple]:
             make_pipeline(KmerSpectrum(), StandardScaler(), LogisticRegression(max_iter=5000)),
             {"logisticregression__C": [0.001, 0.01, 0.1, 1.0]},
         ),
-        "svm_rbf": (
-            make_pipeline(KmerSpectrum(), StandardScaler(), SVC(probability=True, random_state=seed)),
-            {"svc__C": [0.1, 1.0, 10.0], "svc__gamma": ["scale"]},
+        "svm_rbf": (  # Platt-scaled probabilities, fitted on internal folds
+            make_pipeline(KmerSpectrum(), StandardScaler(), CalibratedClassifierCV(SVC(), ensemble=False)),
+            {"calibratedclassifiercv__estimator__C": [0.1, 1.0, 10.0]},
         ),
         "random_forest": (
             make_pipeline(KmerSpectrum(), RandomForestClassifier(n_estimators=500, random_state=seed, n_jobs=-1)),

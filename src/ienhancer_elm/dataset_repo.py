@@ -56,8 +56,19 @@ def dataset_card(data_dir: Path, counts: dict[str, tuple[int, int, int]]) -> str
 
 def card_yaml(configs: list[str]) -> str:
     """The card's front matter: one `configs:` entry per config (Parquet per split) and its features."""
-    lines = ["---", "license: other", "pretty_name: Enhancer identification benchmarks", "task_categories:",
-             "- text-classification", "tags:", "- biology", "- genomics", "- dna", "- enhancer", "configs:"]  # fmt: skip
+    lines = [
+        "---",
+        "license: other",
+        "pretty_name: Enhancer identification benchmarks",
+        "task_categories:",
+        "- text-classification",
+        "tags:",
+        "- biology",
+        "- genomics",
+        "- dna",
+        "- enhancer",
+        "configs:",
+    ]
     for config in configs:
         lines += [f"- config_name: {config}", "  data_files:"]
         lines += [f"  - split: {split}\n    path: {config}/{split}.parquet" for split in SPLITS]

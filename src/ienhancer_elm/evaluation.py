@@ -21,9 +21,20 @@ class EvaluationError(ValueError):
 
 
 def load_split(dataset: str, config: str, split: str):
+    """One split of a dataset folder (laid out as `ienhancer-elm data build` writes it) or Hub repo.
+
+    A local folder's Parquet file is read directly: for a folder, datasets 5 keys its cache on the
+    folder's base name and card alone, so two folders with the same name would share a stale cache.
+    """
     from datasets import disable_progress_bars, load_dataset
 
     disable_progress_bars()
+    folder = Path(str(dataset))
+    if folder.is_dir():
+        path = folder / config / f"{split}.parquet"
+        if not path.is_file():
+            raise EvaluationError(f"{dataset}: no {config}/{split}.parquet (build it with `ienhancer-elm data build`)")
+        return load_dataset("parquet", data_files={split: str(path)}, split=split)
     return load_dataset(str(dataset), config, split=split)
 
 
@@ -33,8 +44,13 @@ class EnsembleScorer:
         self.model, self.tokenizer = load_model(model, device, revision)
         self.threshold = self.model.config.threshold
         self.batch_size = batch_size
-        self.description = {"kind": "ienhancer-elm ensemble", "source": str(model), "revision": revision,
-                            "weights_sha256": _weights_sha256(model), "kmers": self.model.config.kmers}  # fmt: skip
+        self.description = {
+            "kind": "ienhancer-elm ensemble",
+            "source": str(model),
+            "revision": revision,
+            "weights_sha256": _weights_sha256(model),
+            "kmers": self.model.config.kmers,
+        }
 
     def score(self, ids, sequences) -> np.ndarray:
         records = (Record(i, s) for i, s in zip(ids, sequences))
@@ -51,8 +67,13 @@ class BaselineScorer:
 
         saved = joblib.load(path)  # a file this package wrote (`ienhancer-elm baseline`); never load untrusted pickles
         self.model, self.threshold = saved["model"], saved["threshold"]
-        self.description = {"kind": "k-mer spectrum baseline", "source": str(path), "chosen": saved["chosen"],
-                            "params": saved["params"], "sha256": _sha256(Path(path))}  # fmt: skip
+        self.description = {
+            "kind": "k-mer spectrum baseline",
+            "source": str(path),
+            "chosen": saved["chosen"],
+            "params": saved["params"],
+            "sha256": _sha256(Path(path)),
+        }
 
     def score(self, ids, sequences) -> np.ndarray:
         return self.model.predict_proba(np.asarray(sequences, dtype=object))[:, 1]
@@ -72,7 +93,12 @@ def evaluate(scorer, dataset: str, config: str, split: str, n_resamples=1000, se
     subsets = {"all": np.ones(len(labels), bool), "without_in_train": ~in_train}
     return {
         "model": scorer.description,
-        "dataset": {"source": str(dataset), "config": config, "split": split, "files_sha256": _dataset_sha256(dataset, config, split)},
+        "dataset": {
+            "source": str(dataset),
+            "config": config,
+            "split": split,
+            "files_sha256": _dataset_sha256(dataset, config, split),
+        },
         "threshold": scorer.threshold,
         "bootstrap": {"resamples": n_resamples, "seed": seed},
         "results": {
@@ -85,10 +111,14 @@ def evaluate(scorer, dataset: str, config: str, split: str, n_resamples=1000, se
 
 
 def format_table(report: dict) -> str:
-    lines = [f"{'subset':<18}{'n':>5}  " + "  ".join(f"{m:>22}" for m in ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR"))]
+    lines = [
+        f"{'subset':<18}{'n':>5}  " + "  ".join(f"{m:>22}" for m in ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR"))
+    ]
     for subset, figures in report["results"].items():
-        cells = [f"{figures[m]['value']:.3f} [{figures[m]['ci95'][0]:.3f},{figures[m]['ci95'][1]:.3f}]" for m in
-                 ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR")]  # fmt: skip
+        cells = [
+            f"{figures[m]['value']:.3f} [{figures[m]['ci95'][0]:.3f},{figures[m]['ci95'][1]:.3f}]"
+            for m in ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR")
+        ]
         lines.append(f"{subset:<18}{figures['n']:>5}  " + "  ".join(f"{c:>22}" for c in cells))
     return "\n".join(lines)
 

@@ -46,12 +46,21 @@ def score_subsets(oof: dict[int, dict], choose_members: bool) -> list[dict]:
     """Out-of-fold figures of every member subset (soft vote), best AUC first."""
     ids = sorted(set.intersection(*(set(p) for p in oof.values())))
     labels = np.array([oof[next(iter(oof))][i][0] for i in ids])
-    subsets = [c for r in range(1, len(oof) + 1) for c in itertools.combinations(oof, r)] if choose_members else [tuple(oof)]
+    subsets = (
+        [c for r in range(1, len(oof) + 1) for c in itertools.combinations(oof, r)] if choose_members else [tuple(oof)]
+    )
     rows = []
     for subset in subsets:
         probabilities = np.mean([[oof[k][i][1] for i in ids] for k in subset], axis=0)
-        rows.append({"kmers": list(subset), "n": len(ids), **binary_metrics(labels, probabilities, 0.5),
-                     "_labels": labels, "_probabilities": probabilities})  # fmt: skip
+        rows.append(
+            {
+                "kmers": list(subset),
+                "n": len(ids),
+                **binary_metrics(labels, probabilities, 0.5),
+                "_labels": labels,
+                "_probabilities": probabilities,
+            }
+        )
     return sorted(rows, key=lambda row: (-row["AUC_ROC"], len(row["kmers"])))
 
 
@@ -87,7 +96,12 @@ def build_ensemble(args: EnsembleArguments) -> dict:
     model = assemble({k: runs[k] / "refit" / "member" for k in chosen["kmers"]}, threshold)
     folder = write_model_folder(model, args.output_dir)
     public = [{key: value for key, value in row.items() if not key.startswith("_")} for row in ranked]
-    report = {"chosen_kmers": chosen["kmers"], "threshold": threshold, "cv_at_threshold": at_threshold,
-              "subsets_at_0.5": public, "member_runs": {str(k): str(d) for k, d in runs.items()}}  # fmt: skip
+    report = {
+        "chosen_kmers": chosen["kmers"],
+        "threshold": threshold,
+        "cv_at_threshold": at_threshold,
+        "subsets_at_0.5": public,
+        "member_runs": {str(k): str(d) for k, d in runs.items()},
+    }
     (folder / "cv_results.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
     return report

@@ -33,8 +33,12 @@ class FinetuneArguments:
     output_dir: str = field(metadata={"help": "folder for folds, out-of-fold predictions and the final member"})
     k: int = field(default=3, metadata={"help": "k-mer size of the member"})
     config: str = field(default="layer1", metadata={"help": "benchmark config: layer1, layer2, enhancer_if_nhlf"})
-    dataset: str = field(default="hub_configs/datasets/ienhancer-benchmarks", metadata={"help": "dataset folder or Hub id"})
-    init: str = field(default="scratch", metadata={"help": "'scratch', or a DNABERT-layout checkpoint (Hub id or folder)"})
+    dataset: str = field(
+        default="hub_configs/datasets/ienhancer-benchmarks", metadata={"help": "dataset folder or Hub id"}
+    )
+    init: str = field(
+        default="scratch", metadata={"help": "'scratch', or a DNABERT-layout checkpoint (Hub id or folder)"}
+    )
     hidden_size: int = 256
     num_hidden_layers: int = 4
     num_attention_heads: int = 4
@@ -42,7 +46,9 @@ class FinetuneArguments:
     hidden_dropout_prob: float = 0.1
     head_dropout: float = 0.3
     folds: int = 5
-    only_fold: int = field(default=-1, metadata={"help": "run just this fold (0-based) and no refit; -1: all, then refit"})
+    only_fold: int = field(
+        default=-1, metadata={"help": "run just this fold (0-based) and no refit; -1: all, then refit"}
+    )
     reverse_complement_augmentation: bool = False
     batch_size: int = 16
     eval_batch_size: int = 64
@@ -73,11 +79,20 @@ def new_member(args: FinetuneArguments) -> IEnhancerELMForSequenceClassification
         return IEnhancerELMForSequenceClassification.from_members(
             {args.k: args.init}, labels=labels, head_dropout=args.head_dropout
         )
-    size = {name: getattr(args, name) for name in ("hidden_size", "num_hidden_layers", "num_attention_heads",
-                                                   "intermediate_size", "hidden_dropout_prob")}  # fmt: skip
+    size = {
+        name: getattr(args, name)
+        for name in (
+            "hidden_size",
+            "num_hidden_layers",
+            "num_attention_heads",
+            "intermediate_size",
+            "hidden_dropout_prob",
+        )
+    }
     size["attention_probs_dropout_prob"] = args.hidden_dropout_prob
-    config = IEnhancerELMConfig(kmers=[args.k], member_configs={str(args.k): size}, labels=labels,
-                                head_dropout=args.head_dropout)  # fmt: skip
+    config = IEnhancerELMConfig(
+        kmers=[args.k], member_configs={str(args.k): size}, labels=labels, head_dropout=args.head_dropout
+    )
     return IEnhancerELMForSequenceClassification(config)
 
 
@@ -136,10 +151,14 @@ def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, 
     def on_improvement(model):
         model.save_pretrained(fold_dir / "best")
         tokenizer.save_pretrained(fold_dir / "best")
-        write_predictions(fold_dir / "validation_predictions.tsv", [ids[i] for i in valid_index], labels[valid_index], latest["p"])
+        write_predictions(
+            fold_dir / "validation_predictions.tsv", [ids[i] for i in valid_index], labels[valid_index], latest["p"]
+        )
 
     torch.manual_seed(args.seed)
-    progress = train(accelerator, new_member(args), loader, args.loop_settings(), fold_dir, end_of_epoch, on_improvement)
+    progress = train(
+        accelerator, new_member(args), loader, args.loop_settings(), fold_dir, end_of_epoch, on_improvement
+    )
     return progress.best_epoch
 
 
@@ -179,7 +198,9 @@ def finetune(args: FinetuneArguments) -> dict:
     for fold, (train_index, valid_index) in enumerate(splitter.split(sequences, labels)):
         if args.only_fold in (-1, fold):
             fold_dir = out / f"fold{fold}"
-            best_epochs[fold] = run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, valid_index, fold_dir)
+            best_epochs[fold] = run_fold(
+                args, accelerator, tokenizer, sequences, labels, ids, train_index, valid_index, fold_dir
+            )
     summary = {"best_epochs": best_epochs}
     if args.only_fold == -1 and not args.stop_after_steps:
         summary["refit_epochs"] = int(statistics.median(e + 1 for e in best_epochs.values()))

@@ -154,7 +154,11 @@ def _run_epoch(accelerator, model, optimizer, scheduler, loader, settings, progr
 
 
 def _patience_spent(progress: Progress, settings: LoopSettings) -> bool:
-    return bool(settings.patience) and progress.best_epoch >= 0 and progress.epoch - progress.best_epoch > settings.patience
+    return (
+        bool(settings.patience)
+        and progress.best_epoch >= 0
+        and progress.epoch - progress.best_epoch > settings.patience
+    )
 
 
 def _save(accelerator: Accelerator, output_dir: Path) -> None:

@@ -138,7 +138,9 @@ def pretrain(args: PretrainArguments) -> dict:
     loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, collate_fn=dataset.collate)
     torch.manual_seed(args.seed)
     model = BertForMaskedLM(member_bert_config(args, len(tokenizer)))
-    settings = LoopSettings(**{name: getattr(args, name) for name in LoopSettings.__dataclass_fields__ if hasattr(args, name)})
+    settings = LoopSettings(
+        **{name: getattr(args, name) for name in LoopSettings.__dataclass_fields__ if hasattr(args, name)}
+    )
     progress = train(accelerator, model, loader, settings, out)
     if accelerator.is_main_process and progress.epoch >= args.epochs:
         model.save_pretrained(out / "member")

@@ -1,0 +1,26 @@
+import numpy as np
+import pytest
+
+from ienhancer_elm.metrics import binary_metrics, bootstrap_intervals, metrics_with_intervals
+
+
+def test_metrics_on_a_hand_made_case():
+    labels = [1, 1, 1, 1, 0, 0, 0, 0]
+    probabilities = [0.9, 0.8, 0.7, 0.2, 0.6, 0.3, 0.2, 0.1]
+    figures = binary_metrics(labels, probabilities, threshold=0.5)
+    # calls: 1 1 1 0 | 1 0 0 0 -> TP 3, FN 1, FP 1, TN 3
+    assert figures["ACC"] == 0.75 and figures["Sn"] == 0.75 and figures["Sp"] == 0.75
+    assert figures["MCC"] == pytest.approx((3 * 3 - 1 * 1) / np.sqrt(4 * 4 * 4 * 4))
+    assert figures["AUC_ROC"] == pytest.approx(13.5 / 16)  # 0.9, 0.8, 0.7 beat all 4; 0.2 beats 0.1, ties 0.2
+    assert binary_metrics(labels, probabilities, threshold=0.65)["Sp"] == 1.0
+
+
+def test_bootstrap_is_seeded_and_brackets_the_estimate():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 300)
+    probabilities = np.clip(labels * 0.3 + rng.random(300) * 0.7, 0, 1)
+    first = bootstrap_intervals(labels, probabilities, n_resamples=200, seed=7)
+    assert first == bootstrap_intervals(labels, probabilities, n_resamples=200, seed=7)
+    report = metrics_with_intervals(labels, probabilities, n_resamples=200, seed=7)
+    for name, (low, high) in first.items():
+        assert low <= report[name]["value"] <= high and high - low < 0.25
