@@ -72,3 +72,29 @@ def write_synthetic_dataset(folder, n_train=64, n_test=32, length=60, motif=GATA
         )
     (Path(folder) / "README.md").write_text(card_yaml(["layer1"]) + "Synthetic data for tests.\n")
     return Path(folder)
+
+
+@pytest.fixture(scope="session")
+def gata_model(tmp_path_factory):
+    """A tiny k=3 ensemble trained for seconds to tell sequences carrying GATA sites from random ones."""
+    import torch
+
+    from ienhancer_elm.hub_export import tiny_model, write_model_folder
+    from ienhancer_elm.tokenization_ienhancer_elm import KmerTokenizer
+
+    torch.manual_seed(0)
+    model = tiny_model(kmers=(3,)).train()
+    tokenizer = KmerTokenizer(kmers=(3,))
+    sequences, labels = synthetic_sequences(512, 100, seed=11)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(4):
+        order = torch.randperm(len(sequences)).tolist()
+        for start in range(0, len(order), 32):
+            batch = [order[i] for i in range(start, min(start + 32, len(order)))]
+            inputs = tokenizer([sequences[i] for i in batch], return_tensors="pt")
+            loss = model(**inputs, labels=torch.tensor([labels[i] for i in batch])).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+    model.eval()
+    return write_model_folder(model, tmp_path_factory.mktemp("gata") / "model")

@@ -2,8 +2,9 @@ import gzip
 
 import pytest
 
-from conftest import TINY
 from ienhancer_elm.cli import main
+
+from conftest import TINY
 
 FASTA = (
     ">seq1 first\nACGTTGCAGGATTACAACGTTGCAGGATTACA\nACGTTGCAGG\n"

@@ -4,9 +4,10 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
 
-from conftest import REPO
 from ienhancer_elm.data import DataError, read_fasta_strict
 from ienhancer_elm.dataset_repo import build_dataset_repo
+
+from conftest import REPO
 
 SHARED_DATA = REPO.parent / "shared" / "data"
 COMMITTED = REPO / "hub_configs" / "datasets" / "ienhancer-benchmarks"

@@ -4,8 +4,9 @@ import json
 
 import pytest
 
-from conftest import TINY, write_synthetic_dataset
 from ienhancer_elm.cli import main
+
+from conftest import TINY, write_synthetic_dataset
 
 
 @pytest.fixture(scope="module")

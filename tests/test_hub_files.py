@@ -8,8 +8,9 @@ import pytest
 import torch
 
 import ienhancer_elm
-from conftest import REPO, TINY, run_python
 from ienhancer_elm.hub_export import tiny_model
+
+from conftest import REPO, TINY, run_python
 
 HUB_FILES = ["configuration_ienhancer_elm.py", "modeling_ienhancer_elm.py", "tokenization_ienhancer_elm.py"]
 PACKAGE = REPO / "src" / "ienhancer_elm"

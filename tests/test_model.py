@@ -5,9 +5,10 @@ import torch
 from safetensors.torch import save_file
 from transformers import AutoModel, AutoModelForSequenceClassification, BertConfig, BertForMaskedLM
 
-from conftest import DNABERT_CONFIG
 from ienhancer_elm import IEnhancerELMConfig, IEnhancerELMForSequenceClassification, KmerTokenizer
 from ienhancer_elm.hub_export import TINY_MEMBER, tiny_model
+
+from conftest import DNABERT_CONFIG
 
 SEQUENCES = ["ACGTTGCAGGATTACA" * 12, "TTGACCA" * 20]
 

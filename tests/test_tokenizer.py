@@ -2,9 +2,10 @@ import pytest
 import torch
 from transformers import BertTokenizer
 
-from conftest import DNABERT_CONFIG
 from ienhancer_elm import KmerTokenizer
 from ienhancer_elm.tokenization_ienhancer_elm import kmer_vocabulary
+
+from conftest import DNABERT_CONFIG
 
 SEQUENCE = "ACGTTGCANNGATTACA"
 

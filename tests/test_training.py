@@ -9,9 +9,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from conftest import REPO, synthetic_sequences, write_synthetic_dataset
 from ienhancer_elm.data import reverse_complement
 from ienhancer_elm.training.pretraining import corpus_windows, mask_kmer_spans
+
+from conftest import REPO, synthetic_sequences, write_synthetic_dataset
 
 TINY_RUN = {
     "k": 3,
@@ -38,32 +39,14 @@ def dataset(tmp_path_factory):
 
 
 def launch(script, settings, tmp_path, processes=1):
-    """Run a training script as a user would: `accelerate launch` (two CPU processes with --multi_gpu)."""
+    """Run a training script as a user would, with the shipped accelerate configs (one or two CPU processes)."""
     config = tmp_path / f"run-{len(list(tmp_path.glob('run-*.json')))}.json"
     config.write_text(json.dumps(settings))
-    command = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--num_machines",
-        "1",
-        "--mixed_precision",
-        "no",
-        "--dynamo_backend",
-        "no",
-        "--num_processes",
-        str(processes),
-    ]
-    command += ["--multi_gpu"] if processes > 1 else []
-    env = {**os.environ, "ACCELERATE_USE_CPU": "true", "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
-    done = subprocess.run(
-        command + [str(REPO / "training" / script), str(config)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    accelerate_config = REPO / "training" / "accelerate" / ("cpu_2proc.yaml" if processes == 2 else "cpu.yaml")
+    command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(accelerate_config)]
+    command += ["--num_cpu_threads_per_process", "1", str(REPO / "training" / script), str(config)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
 

@@ -10,7 +10,7 @@ import os
 
 import torch
 from transformers import BatchEncoding, PreTrainedTokenizer
-from transformers.utils import PaddingStrategy
+from transformers.utils import PaddingStrategy, TensorType
 
 from .configuration_ienhancer_elm import SUPPORTED_KMERS
 
@@ -63,9 +63,9 @@ def encode_bases(sequence: str) -> torch.Tensor:
 
 
 def kmer_ids(codes: torch.Tensor, k: int) -> torch.Tensor:
-    """DNABERT ids of the overlapping k-mers (stride 1) of a base-code vector; k-mers with an
-    ambiguous base become [UNK]."""
-    windows = codes.unfold(0, k, 1)
+    """DNABERT ids of the overlapping k-mers (stride 1) along the last axis of base codes; k-mers
+    with an ambiguous base become [UNK]."""
+    windows = codes.unfold(-1, k, 1)
     powers = 4 ** torch.arange(k - 1, -1, -1)
     ids = (windows.clamp(max=3) * powers).sum(-1) + len(SPECIAL_TOKENS)
     return torch.where((windows == _UNKNOWN_BASE).any(-1), UNK_ID, ids)
@@ -163,6 +163,37 @@ class KmerTokenizer(PreTrainedTokenizer):
         special = torch.tensor([CLS_ID]), torch.tensor([SEP_ID])
         return {k: torch.cat([special[0], kmer_ids(codes, k), special[1]]) for k in self.kmers}
 
+    def encode_codes(self, codes: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Model inputs for a batch of equal-length rows of base codes (see `encode_bases`), every k at once.
+
+        The fast path for windows cut from one long sequence: no strings, no padding, no length checks.
+        """
+        rows = codes.shape[0]
+        specials = torch.full((rows, 1), CLS_ID), torch.full((rows, 1), SEP_ID)
+        inputs = {}
+        for k, ids_name, mask_name in zip(self.kmers, self.model_input_names[::2], self.model_input_names[1::2]):
+            inputs[ids_name] = torch.cat([specials[0], kmer_ids(codes, k), specials[1]], dim=1)
+            inputs[mask_name] = torch.ones_like(inputs[ids_name])
+        return inputs
+
+    def encode_equal_lengths(self, sequences) -> dict[str, torch.Tensor] | None:
+        """The fast path for a batch of valid sequences of one length: a single [batch, length] tensor
+        of base codes, encoded for every k at once. `None` when it does not apply (the per-sequence
+        path then runs, and names any bad sequence)."""
+        if not sequences or not all(isinstance(s, str) for s in sequences):
+            return None
+        cleaned = [s.translate(_WHITESPACE) for s in sequences]
+        length = len(cleaned[0])
+        if any(len(c) != length for c in cleaned) or length < max(self.kmers):
+            return None
+        if length - min(self.kmers) + 3 > self.model_max_length:
+            return None
+        raw = bytearray("".join(cleaned).encode("ascii", errors="replace"))
+        codes = _BASE_CODES[torch.frombuffer(raw, dtype=torch.uint8).long()].view(len(cleaned), length)
+        if (codes == _INVALID).any():
+            return None
+        return self.encode_codes(codes)
+
     def _encode_plus(
         self,
         text,
@@ -182,21 +213,27 @@ class KmerTokenizer(PreTrainedTokenizer):
             )
         batched = isinstance(text, (list, tuple))
         sequences = list(text) if batched else [text]
-        encoded = []
-        for index, sequence in enumerate(sequences):
-            try:
-                encoded.append(self.encode_sequence(sequence))
-            except (ValueError, TypeError) as error:
-                raise type(error)(f"sequence {index}: {error}" if batched else str(error)) from None
-        if padding_strategy == PaddingStrategy.DO_NOT_PAD and not return_tensors:
-            columns = self._unpadded(encoded)
-        else:
-            if padding_strategy == PaddingStrategy.DO_NOT_PAD and len({len(e[self.kmers[0]]) for e in encoded}) > 1:
-                raise ValueError("sequences of different lengths need padding=True to become one tensor")
-            width = max_length if padding_strategy == PaddingStrategy.MAX_LENGTH else None
-            columns = {name: value.tolist() for name, value in self.collate(encoded, width, pad_to_multiple_of).items()}
+        simple_padding = padding_strategy != PaddingStrategy.MAX_LENGTH and not pad_to_multiple_of
+        columns = self.encode_equal_lengths(sequences) if batched and simple_padding else None
+        if columns is None:
+            encoded = []
+            for index, sequence in enumerate(sequences):
+                try:
+                    encoded.append(self.encode_sequence(sequence))
+                except (ValueError, TypeError) as error:
+                    raise type(error)(f"sequence {index}: {error}" if batched else str(error)) from None
+            if padding_strategy == PaddingStrategy.DO_NOT_PAD and not return_tensors:
+                columns = self._unpadded(encoded)
+            else:
+                if padding_strategy == PaddingStrategy.DO_NOT_PAD and len({len(e[self.kmers[0]]) for e in encoded}) > 1:
+                    raise ValueError("sequences of different lengths need padding=True to become one tensor")
+                width = max_length if padding_strategy == PaddingStrategy.MAX_LENGTH else None
+                columns = self.collate(encoded, width, pad_to_multiple_of)
         if return_attention_mask is False:
             columns = {name: value for name, value in columns.items() if not name.startswith("attention_mask")}
+        if return_tensors in ("pt", TensorType.PYTORCH):
+            return BatchEncoding(columns)  # already [batch, tokens] tensors
+        columns = {name: value.tolist() if torch.is_tensor(value) else value for name, value in columns.items()}
         if not batched:
             columns = {name: value[0] for name, value in columns.items()}
         return BatchEncoding(columns, tensor_type=return_tensors, prepend_batch_axis=not batched)

@@ -6,6 +6,7 @@ import argparse
 import csv
 import sys
 from contextlib import nullcontext
+from pathlib import Path
 
 from tqdm.auto import tqdm
 from transformers.utils import logging as transformers_logging
@@ -14,6 +15,7 @@ from . import __version__
 from .data import DataError
 from .evaluation import DEFAULT_DATASET, EvaluationError
 from .predict import NoDefaultModel, load_model, predict_records
+from .scan import ScanError
 from .sequences import InputFormatError, read_records
 
 
@@ -30,12 +32,61 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("-o", "--output", default="-", help="output TSV (default: stdout)")
     predict.add_argument("--batch-size", type=int, default=32)
     predict.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    predict.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "bf16", "fp32"],
+        help="auto: bf16 autocast where the CPU or GPU has bf16 units",
+    )
     predict.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     predict.set_defaults(handler=run_predict)
+    _add_scan_parser(commands)
     _add_data_parser(commands)
     _add_evaluate_parser(commands)
+    _add_motif_parsers(commands)
     _add_baseline_parser(commands)
     return parser
+
+
+def _add_scan_parser(commands) -> None:
+    scan = commands.add_parser("scan", help="score sliding windows over long sequences; write enhancer regions")
+    scan.add_argument("fasta", help="FASTA (plain, gzip or bgzip) with records of any length")
+    scan.add_argument("--model", help="model folder or Hub id (default: the shipped layer-1 model)")
+    scan.add_argument("--revision")
+    scan.add_argument("--regions", help="BED file: scan only these intervals (needs an indexable FASTA)")
+    scan.add_argument("--window", type=int, default=200)
+    scan.add_argument("--stride", type=int, default=50)
+    scan.add_argument("--threshold", type=float, help="default: the model's threshold")
+    scan.add_argument("--max-n", type=float, default=0.1, help="skip windows with a larger fraction of N")
+    scan.add_argument("-o", "--output", required=True, help="BED of merged enhancer regions")
+    scan.add_argument("--bedgraph", help="per-window scores as bedGraph")
+    scan.add_argument("--batch-size", type=int, default=64)
+    scan.add_argument("--device", default="auto")
+    scan.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"])
+    scan.add_argument("--no-progress", action="store_true")
+    scan.set_defaults(handler=run_scan)
+
+
+def _add_motif_parsers(commands) -> None:
+    from .motifs import MotifSettings
+
+    defaults = MotifSettings()
+    motifs = commands.add_parser("motifs", help="motifs from a member's attention, matched to JASPAR by TOMTOM")
+    motifs.add_argument("--model", help="model folder or Hub id (default: the shipped layer-1 model)")
+    motifs.add_argument("--dataset", default=DEFAULT_DATASET)
+    motifs.add_argument("--config", default="layer1")
+    motifs.add_argument("--split", default="train", help="labelled split to mine (default: train)")
+    motifs.add_argument("-o", "--output", required=True, help="folder for motifs.meme, motifs.tsv, logos/, report.md")
+    for name, value in vars(defaults).items():
+        motifs.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    motifs.add_argument("--batch-size", type=int, default=32)
+    motifs.add_argument("--device", default="auto")
+    motifs.set_defaults(handler=run_motifs)
+    explain = commands.add_parser("explain", help="plot each member's per-base attention over one sequence")
+    explain.add_argument("sequence", help="a DNA sequence, or a FASTA file whose first record is used")
+    explain.add_argument("--model", help="model folder or Hub id (default: the shipped layer-1 model)")
+    explain.add_argument("-o", "--output", required=True, help="image file (PNG, SVG, PDF)")
+    explain.set_defaults(handler=run_explain)
 
 
 def _add_data_parser(commands) -> None:
@@ -83,7 +134,7 @@ def run_predict(args) -> int:
         writer.writerow(["id", "length", "probability", "label", *members, "error"])
         records = read_records(args.input)
         progress = tqdm(records, desc="predict", unit="seq", disable=args.no_progress or None, file=sys.stderr)
-        for row in predict_records(model, tokenizer, progress, args.batch_size):
+        for row in predict_records(model, tokenizer, progress, args.batch_size, args.precision):
             if row.error:
                 failed += 1
                 print(f"ienhancer-elm: record {row.id}: {row.error}", file=sys.stderr)
@@ -101,6 +152,60 @@ def run_predict(args) -> int:
     if failed:
         print(f"ienhancer-elm: {failed} record(s) could not be scored; see the error column", file=sys.stderr)
     return 1 if failed else 0
+
+
+def run_scan(args) -> int:
+    from .scan import ScanSettings, scan
+
+    if not 0 < args.stride <= args.window:
+        raise UsageError("--stride must be positive and at most --window")
+    settings = ScanSettings(args.window, args.stride, args.threshold, args.max_n, args.batch_size, args.precision)
+    summary = scan(
+        args.fasta,
+        args.output,
+        settings,
+        args.model,
+        args.revision,
+        args.regions,
+        args.bedgraph,
+        args.device,
+        show_progress=not args.no_progress,
+    )
+    if summary is not None:
+        print(f"ienhancer-elm: {summary.line()}", file=sys.stderr)
+    return 0
+
+
+def run_motifs(args) -> int:
+    from pathlib import Path
+
+    from .evaluation import load_split
+    from .motif_report import write_all
+    from .motifs import MotifSettings, motifs_from_model
+
+    settings = MotifSettings(**{name: getattr(args, name) for name in vars(MotifSettings())})
+    model, tokenizer = load_model(args.model, args.device)
+    rows = load_split(args.dataset, args.config, args.split)
+    progress = lambda records: tqdm(records, desc="motifs", unit="seq", file=sys.stderr)  # noqa: E731
+    motifs, summary = motifs_from_model(
+        model, tokenizer, rows["sequence"], rows["label"], settings, args.batch_size, progress
+    )
+    write_all(motifs, Path(args.output), summary | {"dataset": f"{args.config}/{args.split}"}, settings.match_q)
+    matched = sum(1 for m in motifs if m.matches and m.matches[0]["q"] < settings.match_q)
+    print(f"{len(motifs)} motif(s), {matched} matching JASPAR (q < {settings.match_q}); see {args.output}/report.md")
+    return 0
+
+
+def run_explain(args) -> int:
+    from .explain import explain_sequence
+    from .sequences import read_records
+
+    sequence = args.sequence
+    if Path(sequence).is_file():
+        sequence = next(iter(read_records(sequence))).sequence
+    model, tokenizer = load_model(args.model, "cpu")
+    print(explain_sequence(model, tokenizer, sequence, args.output))
+    return 0
 
 
 def run_data_build(args) -> int:
@@ -162,7 +267,7 @@ def main(argv=None) -> int:
     transformers_logging.disable_progress_bar()  # a weight-loading bar per run is noise on a CLI
     try:
         return args.handler(args)
-    except (InputFormatError, NoDefaultModel, UsageError, DataError, EvaluationError, OSError) as error:
+    except (InputFormatError, NoDefaultModel, UsageError, DataError, EvaluationError, ScanError, OSError) as error:
         print(f"ienhancer-elm: error: {error}", file=sys.stderr)
         return 2
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.metrics import accuracy_score, average_precision_score, matthews_corrcoef, recall_score, roc_auc_score
 
@@ -30,7 +32,9 @@ def bootstrap_intervals(labels, probabilities, threshold=0.5, n_resamples=1000, 
     draws = [rng.integers(0, len(labels), len(labels)) for _ in range(n_resamples)]
     values = np.array([list(binary_metrics(labels[i], probabilities[i], threshold).values()) for i in draws])
     tail = (1 - level) / 2 * 100
-    low, high = np.nanpercentile(values, [tail, 100 - tail], axis=0)
+    with warnings.catch_warnings():  # a metric undefined in every resample (one class only) stays NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        low, high = np.nanpercentile(values, [tail, 100 - tail], axis=0)
     return {name: (float(lo), float(hi)) for name, lo, hi in zip(METRICS, low, high)}
 
 

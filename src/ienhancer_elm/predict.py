@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -48,6 +49,24 @@ def load_model(name_or_path: str | Path | None = None, device: str | None = None
     return model.to(pick_device(device)).eval(), tokenizer
 
 
+def bf16_supported(device: torch.device) -> bool:
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+        return any(getattr(torch.cpu, check, lambda: False)() for check in checks)
+    return False
+
+
+def inference_autocast(device: torch.device, precision: str = "auto"):
+    """bf16 autocast where asked for, or with "auto" where the hardware has bf16 units; else fp32."""
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"precision must be auto, bf16 or fp32, got {precision!r}")
+    if precision == "bf16" or (precision == "auto" and bf16_supported(device)):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
+    return nullcontext()
+
+
 @dataclass
 class Prediction:
     id: str
@@ -58,32 +77,39 @@ class Prediction:
     error: str | None = None
 
 
-def predict_records(model, tokenizer, records: Iterable[Record], batch_size: int = 32) -> Iterator[Prediction]:
+def predict_records(
+    model, tokenizer, records: Iterable[Record], batch_size: int = 32, precision: str = "auto"
+) -> Iterator[Prediction]:
     """Predict each record in input order; a record the tokenizer rejects gets a row with `error` set."""
     records = iter(records)
-    while chunk := list(itertools.islice(records, batch_size)):
-        yield from _predict_chunk(model, tokenizer, chunk)
+    while chunk := list(itertools.islice(records, batch_size * LENGTH_BUCKET_BATCHES)):
+        yield from _predict_chunk(model, tokenizer, chunk, batch_size, precision)
 
 
-def _predict_chunk(model, tokenizer, chunk: list[Record]) -> list[Prediction]:
-    rows, encoded, valid = [], [], []
+LENGTH_BUCKET_BATCHES = 16  # records are read this many batches at a time and batched by length
+
+
+def _predict_chunk(model, tokenizer, chunk: list[Record], batch_size: int, precision: str) -> list[Prediction]:
+    rows, encoded = [], []
     for record in chunk:
         row = Prediction(record.id, len("".join(record.sequence.split())))
         try:
-            encoded.append(tokenizer.encode_sequence(record.sequence))
-            valid.append(row)
+            encoded.append((tokenizer.encode_sequence(record.sequence), row))
         except ValueError as error:
             row.error = str(error)
         rows.append(row)
-    if valid:
-        _fill(model, tokenizer.collate(encoded), valid)
+    encoded.sort(key=lambda pair: len(next(iter(pair[0].values()))))  # less padding per batch
+    for start in range(0, len(encoded), batch_size):
+        batch = encoded[start : start + batch_size]
+        _fill(model, tokenizer.collate([ids for ids, _ in batch]), [row for _, row in batch], precision)
     return rows
 
 
 @torch.inference_mode()
-def _fill(model, inputs: dict[str, torch.Tensor], rows: list[Prediction]) -> None:
+def _fill(model, inputs: dict[str, torch.Tensor], rows: list[Prediction], precision: str) -> None:
     device = next(model.parameters()).device
-    output = model(**{name: tensor.to(device) for name, tensor in inputs.items()})
+    with inference_autocast(device, precision):
+        output = model(**{name: tensor.to(device) for name, tensor in inputs.items()})
     probabilities = output.probabilities.float().cpu().tolist()
     members = output.member_probabilities.float().cpu().tolist()
     config = model.config

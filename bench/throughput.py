@@ -1,0 +1,213 @@
+"""Throughput of ienhancer-elm against the way DNABERT models are usually run, measured side by side.
+
+    python bench/throughput.py [--sequences 400] [--scan-mbp 1.0 2.3] [-o bench/results.json]
+
+(a) this package: `predict_records` on the ensemble (vectorised k-mers, length buckets, bf16 autocast
+    where the CPU has it, inference mode);
+(b) the usual way: per k, k-mer strings built in Python, a stock `BertTokenizer` on DNABERT's vocab,
+    a stock `BertModel` loaded from a DNABERT-layout folder, fp32, one model after another; the same
+    member weights and heads, so the calls must be identical (a `BertForSequenceClassification` costs
+    the same but its CLS head could not give the same labels);
+(c) tokenization alone, this package against (b)'s;
+(d) `scan` in bp/s on slices of the hg38 chr2 slice, with peak memory, in fresh processes.
+Weights are random (seeded) with the shipped member size; speed does not depend on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from transformers import BertModel, BertTokenizer
+from transformers.utils import logging as transformers_logging
+
+from ienhancer_elm import IEnhancerELMConfig, IEnhancerELMForSequenceClassification, KmerTokenizer
+from ienhancer_elm.evaluation import load_split
+from ienhancer_elm.hub_export import write_model_folder
+from ienhancer_elm.modeling_ienhancer_elm import mean_of_kmer_states
+from ienhancer_elm.predict import bf16_supported, load_model, predict_records
+from ienhancer_elm.sequences import Record
+
+REPO = Path(__file__).resolve().parents[1]
+MEMBER = dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=4, intermediate_size=1024)
+GENOME = REPO.parent / "shared" / "data" / "pretrain" / "hg38_chr2_1-2333275.fa.gz"
+
+
+def random_ensemble(kmers, folder: Path) -> Path:
+    torch.manual_seed(0)
+    config = IEnhancerELMConfig(kmers=list(kmers), member_configs={str(k): MEMBER for k in kmers})
+    return write_model_folder(IEnhancerELMForSequenceClassification(config).eval(), folder)
+
+
+def export_dnabert_members(model, folder: Path) -> dict[int, Path]:
+    """Each member's encoder as a DNABERT-layout folder (config, weights, vocab.txt) for the stock classes."""
+    paths = {}
+    for k in model.config.kmers:
+        path = folder / f"member_k{k}"
+        model.member(k).bert.save_pretrained(path)
+        KmerTokenizer(kmers=(k,)).save_pretrained(path)
+        paths[k] = path
+    return paths
+
+
+def timed(function, repeat=1):
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def run_package(model, tokenizer, sequences, batch_size):
+    records = [Record(str(i), s) for i, s in enumerate(sequences)]
+    return [row.probability for row in predict_records(model, tokenizer, records, batch_size)]
+
+
+def python_kmers(sequence: str, k: int) -> str:
+    return " ".join(sequence[i : i + k] for i in range(len(sequence) - k + 1))
+
+
+@torch.inference_mode()
+def run_naive(members: dict, heads: dict, sequences, batch_size):
+    """The usual script: for each k in turn, strings -> BertTokenizer -> BertModel (fp32) -> head."""
+    per_member = []
+    for k, (tokenizer, encoder) in members.items():
+        probabilities = []
+        for start in range(0, len(sequences), batch_size):
+            texts = [python_kmers(s, k) for s in sequences[start : start + batch_size]]
+            batch = tokenizer(texts, padding=True, return_tensors="pt")
+            states = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+            logits = heads[k](mean_of_kmer_states(states, batch["attention_mask"])).squeeze(-1)
+            probabilities.append(torch.sigmoid(logits))
+        per_member.append(torch.cat(probabilities))
+    return torch.stack(per_member, -1).mean(-1).tolist()
+
+
+def tokenization_times(sequences, kmers, stock_tokenizers):
+    ours = KmerTokenizer(kmers=kmers)
+    ours_time, _ = timed(lambda: ours(sequences, padding=True, return_tensors="pt"), repeat=3)
+    naive_time, _ = timed(
+        lambda: [stock_tokenizers[k]([python_kmers(s, k) for s in sequences], padding=True) for k in kmers]
+    )
+    return ours_time, naive_time
+
+
+def forward_flops(sequences, kmers) -> float:
+    """Matrix-multiply FLOPs of one ensemble pass: dense layers plus attention, per member and token."""
+    h, i, layers = MEMBER["hidden_size"], MEMBER["intermediate_size"], MEMBER["num_hidden_layers"]
+    total = 0.0
+    for sequence in sequences:
+        for k in kmers:
+            tokens = len(sequence) - k + 3
+            total += layers * (2 * tokens * (4 * h * h + 2 * h * i) + 4 * tokens * tokens * h)
+    return total
+
+
+def matmul_peak(dtype) -> float:
+    a, b = torch.randn(4096, 4096, dtype=dtype), torch.randn(4096, 4096, dtype=dtype)
+    seconds, _ = timed(lambda: a @ b, repeat=3)
+    return 2 * 4096**3 / seconds
+
+
+def scan_run(model_dir: Path, megabases: float, stride: int, workdir: Path) -> dict:
+    """Scan the first `megabases` of the hg38 slice in a fresh process; bp/s and peak resident memory."""
+    from ienhancer_elm.training.pretraining import read_fasta
+
+    bases = int(megabases * 1e6)
+    sequence = read_fasta(GENOME)[0][1][10_000 : 10_000 + bases]  # past the leading run of N
+    fasta = workdir / f"slice_{megabases}.fa"
+    fasta.write_text(">chr2\n" + "\n".join(sequence[i : i + 60] for i in range(0, len(sequence), 60)) + "\n")
+    code = (
+        "import resource, sys, time; from ienhancer_elm.cli import main; t = time.perf_counter(); "
+        f"main(['scan', {str(fasta)!r}, '--model', {str(model_dir)!r}, '-o', {str(workdir / 'out.bed')!r}, "
+        f"'--stride', '{stride}', '--no-progress']); "
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seconds, peak_kib = done.stdout.split()
+    return {
+        "bp": bases,
+        "seconds": float(seconds),
+        "bp_per_s": bases / float(seconds),
+        "peak_mib": int(peak_kib) / 1024,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sequences", type=int, default=400, help="layer-1 test sequences to classify")
+    parser.add_argument("--kmers", type=int, nargs="+", default=[3, 4, 5, 6])
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--scan-mbp", type=float, nargs="*", default=[1.0, 2.3])
+    parser.add_argument("--scan-stride", type=int, default=200, help="window stride of the scan runs")
+    parser.add_argument("-o", "--output", default="bench/results.json")
+    args = parser.parse_args()
+    transformers_logging.disable_progress_bar()
+    torch.manual_seed(0)
+    sequences = load_split(REPO / "hub_configs/datasets/ienhancer-benchmarks", "layer1", "test")["sequence"]
+    sequences = list(sequences)[: args.sequences]
+    results = {
+        "torch_threads": torch.get_num_threads(),
+        "bf16_units": bf16_supported(torch.device("cpu")),
+        "member": MEMBER,
+        "kmers": args.kmers,
+        "sequences": len(sequences),
+        "batch_size": args.batch_size,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = random_ensemble(args.kmers, Path(tmp) / "ensemble")
+        model, tokenizer = load_model(folder, "cpu")
+        member_dirs = export_dnabert_members(model, Path(tmp))
+        stock = {k: BertTokenizer.from_pretrained(path, do_lower_case=False) for k, path in member_dirs.items()}
+        members = {
+            k: (stock[k], BertModel.from_pretrained(path, add_pooling_layer=False).eval())
+            for k, path in member_dirs.items()
+        }
+        heads = {k: model.member(k).head for k in args.kmers}
+        run_package(model, tokenizer, sequences[:8], args.batch_size)  # warm-up
+        package_s, ours = timed(lambda: run_package(model, tokenizer, sequences, args.batch_size), repeat=2)
+        naive_s, theirs = timed(lambda: run_naive(members, heads, sequences, args.batch_size))
+        threshold = model.config.threshold
+        flops = forward_flops(sequences, args.kmers)
+        results["predict"] = {
+            "package_seq_per_s": len(sequences) / package_s,
+            "naive_seq_per_s": len(sequences) / naive_s,
+            "speedup": naive_s / package_s,
+            "labels_identical": [p > threshold for p in ours] == [p > threshold for p in theirs],
+            "max_probability_difference": max(abs(a - b) for a, b in zip(ours, theirs)),
+            "package_gflop_per_s": flops / package_s / 1e9,
+            "measured_matmul_peak_gflop_per_s": {
+                "fp32": matmul_peak(torch.float32) / 1e9,
+                "bf16": matmul_peak(torch.bfloat16) / 1e9,
+            },
+        }
+        peak = results["predict"]["measured_matmul_peak_gflop_per_s"]["bf16" if results["bf16_units"] else "fp32"]
+        results["predict"]["fraction_of_matmul_peak"] = results["predict"]["package_gflop_per_s"] / peak
+        ours_tok, naive_tok = tokenization_times(sequences * 10, tuple(args.kmers), stock)
+        results["tokenization"] = {
+            "sequences": len(sequences) * 10,
+            "package_s": ours_tok,
+            "naive_s": naive_tok,
+            "speedup": naive_tok / ours_tok,
+        }
+        if GENOME.is_file() and args.scan_mbp:
+            scans = [scan_run(folder, mbp, args.scan_stride, Path(tmp)) for mbp in args.scan_mbp]
+            results["scan"] = {
+                "window": 200,
+                "stride": args.scan_stride,
+                "runs": scans,
+                "memory_ratio_largest_to_smallest": scans[-1]["peak_mib"] / scans[0]["peak_mib"],
+            }
+    Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""A plot of each member's per-base attention over one sequence, with the model's call."""
+
+from __future__ import annotations
+
+from .attention import base_attention
+from .predict import predict_records
+from .sequences import Record
+
+
+def explain_sequence(model, tokenizer, sequence: str, path) -> str:
+    """Draw the figure to `path`; returns a one-line description of the call."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    row = next(iter(predict_records(model, tokenizer, [Record("query", sequence)])))
+    if row.error:
+        raise ValueError(row.error)
+    sequence = "".join(sequence.split()).upper()
+    figure, axes = plt.subplots(
+        len(model.config.kmers),
+        1,
+        figsize=(max(8, len(sequence) / 25), 1.6 * len(model.config.kmers)),
+        sharex=True,
+        squeeze=False,
+    )
+    for axis, k in zip(axes[:, 0], model.config.kmers):
+        scores = base_attention(model, [sequence], k)[0]
+        axis.fill_between(range(len(scores)), scores, step="mid", alpha=0.7)
+        axis.set_ylabel(f"k={k}\np={row.member_probabilities[k]:.2f}", rotation=0, ha="right", va="center")
+        axis.set_yticks([])
+    axes[-1, 0].set_xlabel("position (bp)")
+    if len(sequence) <= 120:
+        axes[-1, 0].set_xticks(range(len(sequence)), list(sequence), fontsize=6)
+    call = f"{row.label} (p = {row.probability:.3f}, threshold {model.config.threshold:.2f})"
+    figure.suptitle(f"[CLS] attention of the last layer, heads summed: {call}", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return f"{call}; figure written to {path}"

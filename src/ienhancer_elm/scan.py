@@ -1,0 +1,294 @@
+"""Scanning long sequences: sliding windows, scored in batches, merged into enhancer regions.
+
+The FASTA file is streamed line by line, so memory stays flat however long the records are. Under
+`accelerate launch` every process reads the whole file but scores only its share of the batches
+(batch b goes to process b mod N); process 0 merges the shares, so the output equals a
+single-process run.
+"""
+
+from __future__ import annotations
+
+import gzip
+import heapq
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from .predict import inference_autocast
+from .tokenization_ienhancer_elm import _UNKNOWN_BASE, encode_bases
+
+
+class ScanError(ValueError):
+    pass
+
+
+@dataclass
+class ScanSettings:
+    window: int = 200
+    stride: int = 50
+    threshold: float | None = None  # None: the model's own
+    max_n_fraction: float = 0.1
+    batch_size: int = 64
+    precision: str = "auto"
+
+
+@dataclass
+class ScanSummary:
+    records: int = 0
+    bases: int = 0
+    windows: int = 0
+    skipped_n: int = 0
+    short_records: list = field(default_factory=list)
+    regions: int = 0
+
+    def line(self) -> str:
+        short = len(self.short_records)
+        return (
+            f"scanned {self.records} record(s), {self.bases} bp: {self.windows} window(s) scored, "
+            f"{self.skipped_n} skipped for N, {short} record(s) shorter than the window, {self.regions} enhancer region(s)"
+        )
+
+
+@dataclass
+class Segment:
+    """A stretch of sequence to window: a whole record, or a region of one."""
+
+    name: str
+    offset: int
+    chunks: Iterator[str]
+
+
+def fasta_segments(path) -> Iterator[Segment]:
+    """Records of a plain, gzip or bgzip FASTA file, each as a lazy stream of its sequence lines."""
+    with open(path, "rb") as probe:
+        gzipped = probe.read(2) == b"\x1f\x8b"
+    handle = gzip.open(path, "rt", encoding="utf-8") if gzipped else open(path, encoding="utf-8")
+    with handle:
+        line = handle.readline()
+        while line:
+            if not line.startswith(">"):
+                if line.strip():
+                    raise ScanError(f"{path}: expected a '>' header line, found {line[:30]!r}")
+                line = handle.readline()
+                continue
+            name = line[1:].split(maxsplit=1)[0] if line[1:].strip() else ""
+            if not name:
+                raise ScanError(f"{path}: a record has an empty header")
+            pending = []
+
+            def lines(pending=pending):
+                while True:
+                    current = handle.readline()
+                    if not current or current.startswith(">"):
+                        pending.append(current)
+                        return
+                    yield current
+
+            yield Segment(name, 0, lines())
+            if not pending:  # the consumer stopped early: skip the rest of the record
+                for _ in lines():
+                    pass
+            line = pending[0]
+
+
+def bed_segments(fasta_path, bed_path) -> Iterator[Segment]:
+    """The regions of a BED file, cut from an indexed FASTA (pyfaidx builds the index when missing)."""
+    from pyfaidx import Fasta
+
+    genome = Fasta(str(fasta_path), as_raw=True, sequence_always_upper=False)
+    with open(bed_path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            fields = line.split()
+            if not fields or fields[0].startswith(("#", "track", "browser")):
+                continue
+            try:
+                name, start, end = fields[0], int(fields[1]), int(fields[2])
+            except (IndexError, ValueError):
+                raise ScanError(f"{bed_path}: line {number}: not a BED interval") from None
+            if name not in genome:
+                raise ScanError(f"{bed_path}: line {number}: {name} is not in {fasta_path}")
+            yield Segment(name, start, iter([genome[name][start:end]]))
+
+
+def windows(segment: Segment, settings: ScanSettings, summary: ScanSummary) -> Iterator[tuple[int, torch.Tensor]]:
+    """(start, base codes) of every window on the stride grid; a bad letter raises `ScanError`."""
+    buffer, buffer_start, next_start, length = torch.empty(0, dtype=torch.long), 0, 0, 0
+    for chunk in segment.chunks:
+        try:
+            codes = encode_bases(chunk)
+        except ValueError as error:
+            raise ScanError(f"record {segment.name}: {_shift_position(error, segment.offset + length)}") from None
+        length += len(codes)
+        buffer = torch.cat([buffer[next_start - buffer_start :], codes])
+        buffer_start = next_start
+        while next_start + settings.window <= length:
+            yield segment.offset + next_start, buffer[next_start - buffer_start :][: settings.window]
+            next_start += settings.stride
+    summary.bases += length
+    if length < settings.window:
+        summary.short_records.append(segment.name)
+
+
+def _shift_position(error: ValueError, before: int) -> str:
+    message = str(error)
+    head, _, position = message.rpartition(" at position ")
+    return f"{head} at position {int(position) + before}" if position.isdigit() else message
+
+
+def batches(segments, settings: ScanSettings, summary: ScanSummary):
+    """Batches of windows: (keys, codes[B, window]) with keys (segment index, name, start); windows with
+    too many N are counted, not kept."""
+    keys, rows = [], []
+    limit = settings.max_n_fraction * settings.window
+    for index, segment in enumerate(segments):
+        summary.records += 1
+        for start, codes in windows(segment, settings, summary):
+            if int((codes == _UNKNOWN_BASE).sum()) > limit:
+                summary.skipped_n += 1
+                continue
+            summary.windows += 1
+            keys.append((index, segment.name, start))
+            rows.append(codes)
+            if len(rows) == settings.batch_size:
+                yield keys, torch.stack(rows)
+                keys, rows = [], []
+    if rows:
+        yield keys, torch.stack(rows)
+
+
+@torch.inference_mode()
+def score_batches(model, tokenizer, batch_iter, settings: ScanSettings, rank=0, world=1, progress=None):
+    """(segment index, name, start, probability) of the windows in this process's share of the batches."""
+    device = next(model.parameters()).device
+    for index, (keys, codes) in enumerate(batch_iter):
+        if progress is not None:
+            progress.update(len(keys) * settings.stride)
+        if index % world != rank:
+            continue
+        inputs = {key: value.to(device) for key, value in tokenizer.encode_codes(codes).items()}
+        with inference_autocast(device, settings.precision):
+            probabilities = model(**inputs).probabilities.float().cpu().tolist()
+        yield from ((*key, probability) for key, probability in zip(keys, probabilities))
+
+
+class RegionWriter:
+    """Writes windows above the threshold, merged where they overlap or touch on one segment, as BED
+    (name `enhancer_N`, score = 1000 x the best window's probability, strand `.`)."""
+
+    def __init__(self, handle, window: int, threshold: float):
+        self.handle, self.window, self.threshold = handle, window, threshold
+        self.open, self.count = None, 0
+
+    def add(self, segment: int, name: str, start: int, probability: float) -> None:
+        if probability <= self.threshold:
+            return
+        end = start + self.window
+        if self.open and self.open[0] == segment and start <= self.open[3]:
+            self.open[3], self.open[4] = max(self.open[3], end), max(self.open[4], probability)
+            return
+        self.close()
+        self.open = [segment, name, start, end, probability]
+
+    def close(self) -> None:
+        if self.open:
+            self.count += 1
+            _, name, start, end, probability = self.open
+            self.handle.write(f"{name}\t{start}\t{end}\tenhancer_{self.count}\t{round(1000 * probability)}\t.\n")
+            self.open = None
+
+
+def write_outputs(rows, settings: ScanSettings, threshold: float, bed_path, bedgraph_path=None) -> int:
+    """Stream scored windows, in order, to the BED of regions and the bedGraph; returns the region count.
+
+    The bedGraph puts each window's score on its central stride-long bin, so the intervals tile
+    without overlapping.
+    """
+    margin = (settings.window - settings.stride) // 2
+    with open(bed_path, "w", encoding="utf-8") as bed, _maybe_open(bedgraph_path) as graph:
+        if graph:
+            graph.write("track type=bedGraph name=ienhancer-elm description=enhancer_probability\n")
+        regions = RegionWriter(bed, settings.window, threshold)
+        for segment, name, start, probability in rows:
+            regions.add(segment, name, start, probability)
+            if graph:
+                graph.write(f"{name}\t{start + margin}\t{start + margin + settings.stride}\t{probability:.6f}\n")
+        regions.close()
+    return regions.count
+
+
+def _maybe_open(path):
+    return open(path, "w", encoding="utf-8") if path else nullcontext(None)
+
+
+def save_share(rows, path: Path) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row) + "\n")
+
+
+def merged_shares(paths) -> Iterator[tuple]:
+    """The processes' shares, each in scan order, merged back into one ordered stream."""
+    handles = [open(path, encoding="utf-8") for path in paths]
+    try:
+        streams = [(tuple(json.loads(line)) for line in handle) for handle in handles]
+        yield from heapq.merge(*streams, key=lambda row: (row[0], row[2]))
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+def share_path(output: str | os.PathLike, rank: int) -> Path:
+    return Path(f"{output}.part{rank}")
+
+
+def scan(
+    fasta,
+    output,
+    settings: ScanSettings,
+    model=None,
+    revision=None,
+    regions=None,
+    bedgraph=None,
+    device=None,
+    show_progress=True,
+) -> ScanSummary | None:
+    """Scan `fasta` (or its `regions`) and write the outputs; returns the summary on the main process."""
+    from accelerate import PartialState
+    from tqdm.auto import tqdm
+
+    from .predict import load_model
+
+    state = PartialState()
+    model, tokenizer = load_model(model, device if device not in (None, "auto") else state.device, revision)
+    threshold = settings.threshold if settings.threshold is not None else model.config.threshold
+    segments = bed_segments(fasta, regions) if regions else fasta_segments(fasta)
+    summary = ScanSummary()
+    quiet = not (show_progress and state.is_main_process) or None
+    with tqdm(desc="scan", unit="bp", unit_scale=True, disable=quiet, file=sys.stderr) as progress:
+        rows = score_batches(
+            model,
+            tokenizer,
+            batches(segments, settings, summary),
+            settings,
+            state.process_index,
+            state.num_processes,
+            progress,
+        )
+        if state.num_processes == 1:
+            summary.regions = write_outputs(rows, settings, threshold, output, bedgraph)
+            return summary
+        save_share(rows, share_path(output, state.process_index))
+    state.wait_for_everyone()
+    if state.is_main_process:
+        shares = [share_path(output, rank) for rank in range(state.num_processes)]
+        summary.regions = write_outputs(merged_shares(shares), settings, threshold, output, bedgraph)
+        for path in shares:
+            path.unlink()
+    state.wait_for_everyone()
+    return summary if state.is_main_process else None

@@ -1,0 +1,205 @@
+"""`scan`: planted regions found, one process equals two, odd records handled as documented."""
+
+import gzip
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+
+from ienhancer_elm.cli import main
+
+from conftest import GATA_SITE, REPO, TINY, synthetic_sequences
+
+
+def random_dna(length, seed):
+    rng = random.Random(seed)
+    return "".join(rng.choice("ACGT") for _ in range(length))
+
+
+def planted_genome(seed=0):
+    """2 kbp of random DNA with a GATA-rich 150 bp stretch at 1000-1150."""
+    background = random_dna(2000, seed)
+    site = (GATA_SITE + random_dna(17, seed + 1)) * 6
+    return background[:1000] + site[:150] + background[1150:]
+
+
+def wrap(sequence, width=60):
+    return "\n".join(sequence[i : i + width] for i in range(0, len(sequence), width))
+
+
+def read_bed(path):
+    return [line.split("\t") for line in path.read_text().splitlines()]
+
+
+def test_gata_model_learned_the_site(gata_model):
+    from ienhancer_elm.predict import load_model, predict_records
+    from ienhancer_elm.sequences import Record
+
+    model, tokenizer = load_model(gata_model)
+    sequences, labels = synthetic_sequences(64, 100, seed=99)
+    rows = predict_records(model, tokenizer, [Record(str(i), s) for i, s in enumerate(sequences)])
+    accuracy = sum((row.probability > 0.5) == bool(label) for row, label in zip(rows, labels)) / len(labels)
+    assert accuracy > 0.85
+
+
+def test_scan_finds_the_planted_region(gata_model, tmp_path, capsys):
+    with gzip.open(tmp_path / "genome.fa.gz", "wt") as handle:
+        handle.write(f">chrTest planted\n{wrap(planted_genome())}\n")
+    bed, graph = tmp_path / "out.bed", tmp_path / "out.bedGraph"
+    assert (
+        main(
+            [
+                "scan",
+                str(tmp_path / "genome.fa.gz"),
+                "--model",
+                str(gata_model),
+                "-o",
+                str(bed),
+                "--bedgraph",
+                str(graph),
+                "--window",
+                "100",
+                "--stride",
+                "25",
+                "--precision",
+                "fp32",
+            ]
+        )
+        == 0
+    )
+    regions = read_bed(bed)
+    assert regions and all(r[0] == "chrTest" and r[5] == "." for r in regions)
+    hits = [r for r in regions if int(r[1]) < 1150 and int(r[2]) > 1000]
+    assert len(hits) == 1 and int(hits[0][4]) > 500
+    covered = sum(int(r[2]) - int(r[1]) for r in regions)
+    assert covered < 800  # most of the random background is not called
+    bins = [line.split("\t") for line in graph.read_text().splitlines()[1:]]
+    assert len(bins) == (2000 - 100) // 25 + 1
+    assert all(int(a[2]) == int(b[1]) for a, b in zip(bins, bins[1:]))  # tiling, no overlaps
+    assert "scanned 1 record(s), 2000 bp: 77 window(s) scored" in capsys.readouterr().err
+
+
+def test_regions_bed_restricts_the_scan(gata_model, tmp_path):
+    (tmp_path / "genome.fa").write_text(f">chrTest\n{wrap(planted_genome())}\n")
+    (tmp_path / "regions.bed").write_text("chrTest\t900\t1300\n")
+    out = tmp_path / "out.bed"
+    assert (
+        main(
+            [
+                "scan",
+                str(tmp_path / "genome.fa"),
+                "--model",
+                str(gata_model),
+                "--regions",
+                str(tmp_path / "regions.bed"),
+                "-o",
+                str(out),
+                "--window",
+                "100",
+                "--stride",
+                "25",
+            ]
+        )
+        == 0
+    )
+    regions = read_bed(out)
+    assert regions and all(900 <= int(r[1]) and int(r[2]) <= 1300 for r in regions)
+
+
+def test_odd_records_are_handled_as_documented(tmp_path, capsys):
+    genome = random_dna(600, 3)
+    fasta = (
+        f">lower\n{genome.lower()}\n>n_run\n{genome[:200]}{'N' * 300}{genome[:200]}\n"
+        f">tiny\nACGTAC\n>empty\n\n>last\n{genome}\n"
+    )
+    (tmp_path / "odd.fa").write_text(fasta)
+    out = tmp_path / "out.bedGraph"
+    assert (
+        main(
+            [
+                "scan",
+                str(tmp_path / "odd.fa"),
+                "--model",
+                str(TINY),
+                "-o",
+                str(tmp_path / "out.bed"),
+                "--bedgraph",
+                str(out),
+                "--window",
+                "200",
+                "--stride",
+                "100",
+            ]
+        )
+        == 0
+    )
+    names = [line.split("\t")[0] for line in out.read_text().splitlines()[1:]]
+    assert names.count("lower") == names.count("last") == 5 and "tiny" not in names and "empty" not in names
+    err = capsys.readouterr().err
+    assert "scanned 5 record(s)" in err and "skipped for N" in err and "2 record(s) shorter than the window" in err
+    lower_scores = out.read_text().splitlines()[1:6]
+    last_scores = [line for line in out.read_text().splitlines() if line.startswith("last")]
+    assert [s.split("\t")[3] for s in lower_scores] == [s.split("\t")[3] for s in last_scores]  # case ignored
+
+
+def test_invalid_letters_name_record_and_position(tmp_path, capsys):
+    (tmp_path / "bad.fa").write_text(">ok\n" + "ACGT" * 60 + "\n>broken\nACGTACGTAC\nACGTXACGT\n")
+    assert main(["scan", str(tmp_path / "bad.fa"), "--model", str(TINY), "-o", str(tmp_path / "o.bed")]) == 2
+    assert "record broken: invalid character 'X' at position 15" in capsys.readouterr().err
+
+
+def test_two_processes_write_the_same_output(gata_model, tmp_path):
+    sequence = planted_genome(5) + random_dna(3000, 6)
+    (tmp_path / "genome.fa").write_text(f">a\n{wrap(sequence)}\n>b\n{wrap(planted_genome(7))}\n")
+    outputs = {}
+    for processes in (1, 2):
+        out = tmp_path / f"p{processes}"
+        config = REPO / "training" / "accelerate" / ("cpu_2proc.yaml" if processes == 2 else "cpu.yaml")
+        command = [
+            sys.executable,
+            "-m",
+            "accelerate.commands.launch",
+            "--config_file",
+            str(config),
+            "--num_cpu_threads_per_process",
+            "1",
+            "-m",
+            "ienhancer_elm.cli",
+            "scan",
+            str(tmp_path / "genome.fa"),
+            "--model",
+            str(gata_model),
+            "-o",
+            f"{out}.bed",
+            "--bedgraph",
+            f"{out}.bedGraph",
+            "--window",
+            "100",
+            "--stride",
+            "25",
+            "--batch-size",
+            "8",
+            "--precision",
+            "fp32",
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ})
+        assert done.returncode == 0, done.stderr[-2000:]
+        outputs[processes] = (out.with_suffix(".bed").read_text(), out.with_suffix(".bedGraph").read_text())
+    assert outputs[1] == outputs[2]
+    assert not list(tmp_path.glob("*.part*"))
+
+
+@pytest.mark.parametrize("precision", ["bf16"])
+def test_bf16_labels_agree_with_fp32(gata_model, precision):
+    from ienhancer_elm.predict import load_model, predict_records
+    from ienhancer_elm.sequences import Record
+
+    model, tokenizer = load_model(gata_model)
+    sequences, _ = synthetic_sequences(64, 100, seed=42)
+    records = [Record(str(i), s) for i, s in enumerate(sequences)]
+    fp32 = list(predict_records(model, tokenizer, records, precision="fp32"))
+    bf16 = list(predict_records(model, tokenizer, records, precision=precision))
+    assert [r.label for r in fp32] == [r.label for r in bf16]
+    assert max(abs(a.probability - b.probability) for a, b in zip(fp32, bf16)) < 0.05
