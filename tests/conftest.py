@@ -22,9 +22,14 @@ def tiny_folder(tmp_path):
 def run_python(code: str, cwd) -> str:
     """Run `code` in a fresh interpreter, offline, and return its stdout."""
     import subprocess
+    import tempfile
 
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": str(Path(cwd) / "modules")}
-    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    # Remote code is copied into HF_MODULES_CACHE; keep it out of the repository when cwd is the repo.
+    with tempfile.TemporaryDirectory() as modules_cache:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_MODULES_CACHE": modules_cache}
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+        )
     assert done.returncode == 0, done.stderr
     return done.stdout
 

@@ -77,3 +77,42 @@ def test_without_a_bundled_model_the_message_says_so(tmp_path, capsys, monkeypat
     (tmp_path / "in.fa").write_text(FASTA)
     assert main(["predict", str(tmp_path / "in.fa")]) == 2
     assert "no trained layer1 model is bundled" in capsys.readouterr().err
+
+
+def test_predict_strength_calls_layer_two_only_for_enhancers(tmp_path):
+    import statistics
+
+    from ienhancer_elm.hub_export import tiny_model, write_model_folder
+
+    sequences = ["ACGTTGCAGGATTACA" * 5, "TTGACCA" * 9, "GGGCCCATAT" * 8, "ACGTXX", "CAGT" * 20]
+    (tmp_path / "in.fa").write_text("".join(f">s{i}\n{s}\n" for i, s in enumerate(sequences)))
+    assert main(["predict", str(tmp_path / "in.fa"), "--model", str(TINY), "-o", str(tmp_path / "p.tsv")]) == 1
+    scored = [float(r["probability"]) for r in read_tsv(tmp_path / "p.tsv") if r["probability"]]
+    layer1, layer2 = tiny_model(), tiny_model(seed=1)
+    layer1.config.threshold = statistics.median(scored)  # a random model: split its calls in two
+    layer2.config.labels = ["weak", "strong"]
+    write_model_folder(layer1, tmp_path / "layer1")
+    write_model_folder(layer2, tmp_path / "layer2")
+    common = [str(tmp_path / "in.fa"), "--model", str(tmp_path / "layer1"), "--batch-size", "2"]
+    assert main(["predict", *common, "-o", str(tmp_path / "plain.tsv")]) == 1
+    code = main(
+        [
+            "predict",
+            *common,
+            "--strength",
+            "--strength-model",
+            str(tmp_path / "layer2"),
+            "-o",
+            str(tmp_path / "two.tsv"),
+        ]
+    )
+    assert code == 1
+    plain, two = read_tsv(tmp_path / "plain.tsv"), read_tsv(tmp_path / "two.tsv")
+    assert [r["id"] for r in two] == [f"s{i}" for i in range(5)]
+    assert {r["label"] for r in two} == {"enhancer", "non-enhancer", ""}
+    for before, after in zip(plain, two):
+        assert after["probability"] == before["probability"] and after["error"] == before["error"]
+        if after["label"] == "enhancer":
+            assert after["strength"] in {"weak", "strong"} and 0 < float(after["strength_probability"]) < 1
+        else:
+            assert after["strength"] == after["strength_probability"] == ""

@@ -125,6 +125,8 @@ def test_pretrain_finetune_ensemble_pipeline_end_to_end(dataset, tmp_path):
         key: TINY_RUN[key] for key in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
     }
     members = []
+    # k = 3: every fold, then a refit on all data; k = 4: one hold-out fold whose best model ships.
+    policies = {3: {}, 4: {"only_fold": 0, "refit": False}}
     for k in (3, 4):
         pretrained = tmp_path / f"pretrain_k{k}"
         launch(
@@ -154,9 +156,12 @@ def test_pretrain_finetune_ensemble_pipeline_end_to_end(dataset, tmp_path):
                 "init": str(pretrained / "member"),
                 "output_dir": str(run),
                 "epochs": 1,
+                **policies[k],
             },
             tmp_path,
         )
+        summary = json.loads((run / "summary.json").read_text())
+        assert summary["member"] == ("refit/member" if k == 3 else "fold0/best")
         members.append(str(run))
     launch("build_ensemble.py", {"output_dir": str(tmp_path / "ensemble"), "members": members}, tmp_path)
     report = json.loads((tmp_path / "ensemble" / "cv_results.json").read_text())

@@ -14,7 +14,7 @@ from transformers.utils import logging as transformers_logging
 from . import __version__
 from .data import DataError
 from .evaluation import DEFAULT_DATASET, EvaluationError
-from .predict import NoDefaultModel, load_model, predict_records
+from .predict import NoDefaultModel, load_model, predict_records, predict_two_layers
 from .scan import ScanError
 from .sequences import InputFormatError, read_records
 
@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["auto", "bf16", "fp32"],
         help="auto: bf16 autocast where the CPU or GPU has bf16 units",
     )
+    predict.add_argument(
+        "--strength", action="store_true", help="also call strong vs weak (layer 2) for the sequences called enhancers"
+    )
+    predict.add_argument("--strength-model", help="layer-2 model folder or Hub id (default: the shipped layer-2 model)")
     predict.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     predict.set_defaults(handler=run_predict)
     _add_scan_parser(commands)
@@ -128,17 +132,19 @@ def run_predict(args) -> int:
         raise UsageError("--batch-size must be at least 1")
     model, tokenizer = load_model(args.model, args.device, args.revision)
     members = [f"p_k{k}" for k in model.config.kmers]
+    strength_columns = ["strength_probability", "strength"] if args.strength else []
     failed = 0
     with _open_output(args.output) as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(["id", "length", "probability", "label", *members, "error"])
+        writer.writerow(["id", "length", "probability", "label", *members, *strength_columns, "error"])
         records = read_records(args.input)
         progress = tqdm(records, desc="predict", unit="seq", disable=args.no_progress or None, file=sys.stderr)
-        for row in predict_records(model, tokenizer, progress, args.batch_size, args.precision):
+        for row, strength in _predictions(args, model, tokenizer, progress):
             if row.error:
                 failed += 1
                 print(f"ienhancer-elm: record {row.id}: {row.error}", file=sys.stderr)
             probabilities = [row.member_probabilities.get(k) for k in model.config.kmers]
+            strength_cells = [_number(strength.probability), strength.label] if strength else ["", ""]
             writer.writerow(
                 [
                     row.id,
@@ -146,12 +152,23 @@ def run_predict(args) -> int:
                     _number(row.probability),
                     row.label or "",
                     *map(_number, probabilities),
+                    *(strength_cells if args.strength else []),
                     row.error or "",
                 ]
             )
     if failed:
         print(f"ienhancer-elm: {failed} record(s) could not be scored; see the error column", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _predictions(args, model, tokenizer, records):
+    """(layer-1 row, layer-2 row or None) per record; layer 2 only with --strength."""
+    if not args.strength:
+        return ((row, None) for row in predict_records(model, tokenizer, records, args.batch_size, args.precision))
+    strength_model, strength_tokenizer = load_model(args.strength_model, args.device, layer="layer2")
+    return predict_two_layers(
+        model, tokenizer, strength_model, strength_tokenizer, records, args.batch_size, args.precision
+    )
 
 
 def run_scan(args) -> int:

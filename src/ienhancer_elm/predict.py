@@ -38,12 +38,14 @@ def pick_device(device: str | None = None) -> torch.device:
     return torch.device(device)
 
 
-def load_model(name_or_path: str | Path | None = None, device: str | None = None, revision: str | None = None):
-    """The ensemble and its tokenizer, in eval mode on `device`; `None` means the shipped layer-1 model.
+def load_model(
+    name_or_path: str | Path | None = None, device: str | None = None, revision: str | None = None, layer="layer1"
+):
+    """The ensemble and its tokenizer, in eval mode on `device`; `None` means the shipped model of `layer`.
 
     The installed package provides the code, so no remote code is run.
     """
-    source = str(name_or_path) if name_or_path is not None else str(shipped_model_path())
+    source = str(name_or_path) if name_or_path is not None else str(shipped_model_path(layer))
     tokenizer = AutoTokenizer.from_pretrained(source, revision=revision, trust_remote_code=False)
     model = AutoModelForSequenceClassification.from_pretrained(source, revision=revision, trust_remote_code=False)
     return model.to(pick_device(device)).eval(), tokenizer
@@ -81,9 +83,31 @@ def predict_records(
     model, tokenizer, records: Iterable[Record], batch_size: int = 32, precision: str = "auto"
 ) -> Iterator[Prediction]:
     """Predict each record in input order; a record the tokenizer rejects gets a row with `error` set."""
+    for _, rows in _predict_chunks(model, tokenizer, records, batch_size, precision):
+        yield from rows
+
+
+def predict_two_layers(
+    model, tokenizer, strength_model, strength_tokenizer, records, batch_size: int = 32, precision: str = "auto"
+) -> Iterator[tuple[Prediction, Prediction | None]]:
+    """Layer 1 for every record, then layer 2 (strong vs weak) for the records layer 1 calls enhancers.
+
+    Yields (layer-1 row, layer-2 row or None) in input order.
+    """
+    positive = model.config.id2label[1]
+    for chunk, rows in _predict_chunks(model, tokenizer, records, batch_size, precision):
+        enhancers = [i for i, row in enumerate(rows) if row.label == positive]
+        strength = _predict_chunk(
+            strength_model, strength_tokenizer, [chunk[i] for i in enhancers], batch_size, precision
+        )
+        by_position = dict(zip(enhancers, strength))
+        yield from ((row, by_position.get(i)) for i, row in enumerate(rows))
+
+
+def _predict_chunks(model, tokenizer, records, batch_size, precision):
     records = iter(records)
     while chunk := list(itertools.islice(records, batch_size * LENGTH_BUCKET_BATCHES)):
-        yield from _predict_chunk(model, tokenizer, chunk, batch_size, precision)
+        yield chunk, _predict_chunk(model, tokenizer, chunk, batch_size, precision)
 
 
 LENGTH_BUCKET_BATCHES = 16  # records are read this many batches at a time and batched by length

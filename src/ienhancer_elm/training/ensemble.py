@@ -38,8 +38,16 @@ def out_of_fold(run_dir: Path) -> dict[str, tuple[int, float]]:
     return predictions
 
 
+def shipped_member(run_dir: Path) -> Path:
+    """The member folder a finetune run ships (named in its summary.json)."""
+    summary = run_dir / "summary.json"
+    if not summary.is_file() or "member" not in json.loads(summary.read_text()):
+        raise FileNotFoundError(f"{run_dir}: no finished finetune run (summary.json without a member)")
+    return run_dir / json.loads(summary.read_text())["member"]
+
+
 def member_k(run_dir: Path) -> int:
-    return IEnhancerELMConfig.from_pretrained(run_dir / "refit" / "member").kmers[0]
+    return IEnhancerELMConfig.from_pretrained(shipped_member(run_dir)).kmers[0]
 
 
 def score_subsets(oof: dict[int, dict], choose_members: bool) -> list[dict]:
@@ -93,7 +101,7 @@ def build_ensemble(args: EnsembleArguments) -> dict:
     chosen = ranked[0]
     threshold = best_threshold(chosen["_labels"], chosen["_probabilities"]) if args.choose_threshold else 0.5
     at_threshold = binary_metrics(chosen["_labels"], chosen["_probabilities"], threshold)
-    model = assemble({k: runs[k] / "refit" / "member" for k in chosen["kmers"]}, threshold)
+    model = assemble({k: shipped_member(runs[k]) for k in chosen["kmers"]}, threshold)
     folder = write_model_folder(model, args.output_dir)
     public = [{key: value for key, value in row.items() if not key.startswith("_")} for row in ranked]
     report = {

@@ -2,8 +2,10 @@
 
 Per fold the member trains on the other folds and is validated on its own fold after every epoch;
 the epoch with the best validation AUC-ROC is kept (early stopping with `patience`), and its
-predictions on the fold are the out-of-fold predictions. Refit policy: the member is trained again
-on the whole training split for the median of the folds' best epoch counts, and that model ships.
+predictions on the fold are the out-of-fold predictions. Refit policy (`refit=True`): the member is
+trained again on the whole training split for the median of the folds' best epoch counts, and that
+model ships. With `refit=False` the best fold model ships as it is; with `only_fold` as well this is
+a single hold-out split, the cheap recipe for small machines. `summary.json` names the shipped member.
 The test split is never read here.
 """
 
@@ -46,8 +48,12 @@ class FinetuneArguments:
     hidden_dropout_prob: float = 0.1
     head_dropout: float = 0.3
     folds: int = 5
-    only_fold: int = field(
-        default=-1, metadata={"help": "run just this fold (0-based) and no refit; -1: all, then refit"}
+    only_fold: int = field(default=-1, metadata={"help": "run just this fold (0-based); -1: every fold"})
+    refit: bool = field(
+        default=True,
+        metadata={
+            "help": "after all folds, retrain on all training data and ship that; false: ship the best fold model"
+        },
     )
     reverse_complement_augmentation: bool = False
     batch_size: int = 16
@@ -159,7 +165,7 @@ def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, 
     progress = train(
         accelerator, new_member(args), loader, args.loop_settings(), fold_dir, end_of_epoch, on_improvement
     )
-    return progress.best_epoch
+    return progress
 
 
 def refit(args, accelerator, tokenizer, sequences, labels, epochs: int, out_dir: Path) -> None:
@@ -194,17 +200,25 @@ def finetune(args: FinetuneArguments) -> dict:
     ids, sequences, labels = train_split["id"], train_split["sequence"], np.asarray(train_split["label"])
     tokenizer = KmerTokenizer(kmers=(args.k,))
     splitter = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
-    best_epochs = {}
+    folds = {}
     for fold, (train_index, valid_index) in enumerate(splitter.split(sequences, labels)):
         if args.only_fold in (-1, fold):
-            fold_dir = out / f"fold{fold}"
-            best_epochs[fold] = run_fold(
-                args, accelerator, tokenizer, sequences, labels, ids, train_index, valid_index, fold_dir
+            folds[fold] = run_fold(
+                args, accelerator, tokenizer, sequences, labels, ids, train_index, valid_index, out / f"fold{fold}"
             )
-    summary = {"best_epochs": best_epochs}
-    if args.only_fold == -1 and not args.stop_after_steps:
-        summary["refit_epochs"] = int(statistics.median(e + 1 for e in best_epochs.values()))
+    summary = {
+        "best_epochs": {fold: progress.best_epoch for fold, progress in folds.items()},
+        "best_valid_auc": {fold: progress.best_value for fold, progress in folds.items()},
+    }
+    if args.stop_after_steps:
+        pass
+    elif args.refit and args.only_fold == -1:
+        summary["refit_epochs"] = int(statistics.median(e + 1 for e in summary["best_epochs"].values()))
         refit(args, accelerator, tokenizer, sequences, labels, summary["refit_epochs"], out / "refit")
+        summary["member"] = "refit/member"
+    else:
+        best_fold = max(folds, key=lambda fold: folds[fold].best_value)
+        summary["member"] = f"fold{best_fold}/best"
     if accelerator.is_main_process:
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     finish(accelerator)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The recipe of the shipped models, step by step; run it again after an interruption and it goes on
+# where it stopped (finished steps are skipped, a cut step resumes from its checkpoint).
+#   bash training/recipe.sh [ACCELERATE_CONFIG]      (default: training/accelerate/cpu.yaml)
+# Per k: MLM pretraining, then fine-tuning for layer 1 and layer 2; then both ensembles.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+accelerate_config=${1:-training/accelerate/cpu.yaml}
+launch() { accelerate launch --config_file "$accelerate_config" "$@"; }
+for k in ${KMERS:-3 4 5 6}; do
+    [ -f "runs/pretrain_k$k/member/config.json" ] || launch training/pretrain_mlm.py "training/configs/pretrain_k$k.json"
+    for layer in layer1 layer2; do
+        [ -f "runs/finetune_k${k}_$layer/summary.json" ] || launch training/finetune.py "training/configs/finetune_k${k}_$layer.json"
+    done
+done
+for layer in layer1 layer2; do
+    python training/build_ensemble.py "training/configs/ensemble_$layer.json"
+done
