@@ -15,6 +15,7 @@ from . import __version__
 from .data import DataError
 from .evaluation import DEFAULT_DATASET, EvaluationError
 from .predict import NoDefaultModel, load_model, predict_records, predict_two_layers
+from .publishing import PublishError
 from .scan import ScanError
 from .sequences import InputFormatError, read_records
 
@@ -49,7 +50,33 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate_parser(commands)
     _add_motif_parsers(commands)
     _add_baseline_parser(commands)
+    _add_publishing_parsers(commands)
     return parser
+
+
+def _add_publishing_parsers(commands) -> None:
+    push = commands.add_parser("push", help="publish a model or dataset folder to the Hugging Face Hub")
+    push.add_argument("folder", help="a model folder (config.json) or a dataset folder (README.md + Parquet)")
+    push.add_argument("--repo-id", required=True, help="ORG/NAME on the Hub")
+    push.add_argument("--revision", help="tag the pushed commit with this name (e.g. v0.1.0)")
+    push.add_argument("--private", action="store_true", help="create the repository as private")
+    push.add_argument("--repo-type", choices=["model", "dataset"], help="default: from the folder's contents")
+    push.set_defaults(handler=run_push)
+    export = commands.add_parser(
+        "export-members", help="write each member of an ensemble as a standalone DNABERT-layout BERT folder"
+    )
+    export.add_argument("model", help="ensemble folder")
+    export.add_argument("-o", "--output", required=True, help="parent folder for NAME-k3/, NAME-k4/, ...")
+    export.add_argument("--name", help="folder name prefix (default: the ensemble folder's name)")
+    export.set_defaults(handler=run_export_members)
+    card = commands.add_parser("card", help="render an ensemble folder's model card (README.md) from its reports")
+    card.add_argument("model", help="ensemble folder")
+    card.add_argument("--evaluation", action="append", default=[], help="an `evaluate -o` JSON report (repeatable)")
+    card.add_argument("--repo-id", required=True, help="the Hub id the card describes")
+    card.add_argument("--summary", default="", help="one paragraph under the title")
+    card.add_argument("--widget", default="examples/sample.fasta", help="FASTA whose first record is the widget input")
+    card.add_argument("-o", "--output", help="default: MODEL/README.md")
+    card.set_defaults(handler=run_card)
 
 
 def _add_scan_parser(commands) -> None:
@@ -267,6 +294,36 @@ def run_baseline(args) -> int:
     return 0
 
 
+def run_push(args) -> int:
+    from .publishing import push_folder
+
+    result = push_folder(args.folder, args.repo_id, args.revision, args.private, args.repo_type)
+    print(result.line())
+    return 0
+
+
+def run_export_members(args) -> int:
+    from .publishing import export_members
+
+    for folder in export_members(args.model, args.output, args.name):
+        print(folder)
+    return 0
+
+
+def run_card(args) -> int:
+    import json
+
+    from .model_card import render_model_card
+
+    evaluations = [json.loads(Path(path).read_text(encoding="utf-8")) for path in args.evaluation]
+    widget = next(iter(read_records(args.widget))).sequence
+    card = render_model_card(args.model, evaluations, args.repo_id, args.summary, widget)
+    output = Path(args.output or Path(args.model) / "README.md")
+    output.write_text(card, encoding="utf-8")
+    print(output)
+    return 0
+
+
 def _number(value) -> str:
     return "" if value is None else f"{value:.6f}"
 
@@ -284,7 +341,16 @@ def main(argv=None) -> int:
     transformers_logging.disable_progress_bar()  # a weight-loading bar per run is noise on a CLI
     try:
         return args.handler(args)
-    except (InputFormatError, NoDefaultModel, UsageError, DataError, EvaluationError, ScanError, OSError) as error:
+    except (
+        InputFormatError,
+        NoDefaultModel,
+        UsageError,
+        DataError,
+        EvaluationError,
+        ScanError,
+        PublishError,
+        OSError,
+    ) as error:
         print(f"ienhancer-elm: error: {error}", file=sys.stderr)
         return 2
 

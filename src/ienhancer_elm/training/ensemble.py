@@ -94,6 +94,38 @@ def assemble(member_dirs: dict[int, Path], threshold: float) -> IEnhancerELMForS
     return ensemble.eval()
 
 
+def run_seconds(run_dir: Path) -> float:
+    """Training time a run logged (every epoch of every fold, refit included)."""
+    total = 0.0
+    for log in run_dir.glob("**/metrics.jsonl"):
+        total += sum(json.loads(line).get("seconds", 0.0) for line in log.read_text().splitlines() if line)
+    return total
+
+
+def training_record(runs: dict[int, Path]) -> dict:
+    """What the model card says about training: each member's run settings, selection and time."""
+    members = {}
+    for k, run_dir in runs.items():
+        arguments = json.loads((run_dir / "arguments.json").read_text())
+        summary = json.loads((run_dir / "summary.json").read_text())
+        init = Path(arguments["init"])
+        corpus = init.parent / "corpus.json" if arguments["init"] != "scratch" else None
+        pretraining = json.loads(corpus.read_text()) if corpus and corpus.is_file() else None
+        seconds = run_seconds(run_dir) + (run_seconds(init.parent) if pretraining else 0.0)
+        members[str(k)] = {
+            "arguments": arguments,
+            "summary": summary,
+            "pretraining": pretraining,
+            "seconds": seconds,
+        }
+    hardware = sorted({m["summary"].get("hardware", "not recorded") for m in members.values()})
+    return {
+        "members": members,
+        "seconds": sum(m["seconds"] for m in members.values()),
+        "hardware": "; ".join(hardware),
+    }
+
+
 def build_ensemble(args: EnsembleArguments) -> dict:
     runs = {member_k(Path(d)): Path(d) for d in args.members}
     oof = {k: out_of_fold(d) for k, d in runs.items()}
@@ -112,4 +144,5 @@ def build_ensemble(args: EnsembleArguments) -> dict:
         "member_runs": {str(k): str(d) for k, d in runs.items()},
     }
     (folder / "cv_results.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
+    (folder / "training.json").write_text(json.dumps(training_record(runs), indent=2) + "\n")
     return report

@@ -27,7 +27,7 @@ from ..configuration_ienhancer_elm import IEnhancerELMConfig
 from ..data import CLASS_NAMES, reverse_complement
 from ..modeling_ienhancer_elm import IEnhancerELMForSequenceClassification
 from ..tokenization_ienhancer_elm import KmerTokenizer
-from .loop import LoopSettings, finish, make_accelerator, train
+from .loop import LoopSettings, finish, hardware, make_accelerator, train
 
 
 @dataclass
@@ -207,6 +207,7 @@ def finetune(args: FinetuneArguments) -> dict:
                 args, accelerator, tokenizer, sequences, labels, ids, train_index, valid_index, out / f"fold{fold}"
             )
     summary = {
+        "hardware": hardware(accelerator),
         "best_epochs": {fold: progress.best_epoch for fold, progress in folds.items()},
         "best_valid_auc": {fold: progress.best_value for fold, progress in folds.items()},
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,6 +44,7 @@ class Progress:
     global_step: int = 0
     best_value: float = -math.inf
     best_epoch: int = -1
+    loss_sum: float = 0.0  # over the current epoch's steps, resumed with it
     history: list = field(default_factory=list)
 
     def state_dict(self):
@@ -90,16 +92,20 @@ def train(
         accelerator.load_state(str(output_dir / CHECKPOINT))
         accelerator.print(f"resumed at epoch {progress.epoch}, step {progress.step_in_epoch}")
     while progress.epoch < settings.epochs and not _patience_spent(progress, settings):
+        started = time.perf_counter()
         if not _run_epoch(accelerator, model, optimizer, scheduler, train_loader, settings, progress, output_dir):
             return progress  # stopped on purpose (tests)
         metrics = end_of_epoch(accelerator.unwrap_model(model), progress.epoch) if end_of_epoch else {}
-        metrics = {"epoch": progress.epoch, "step": progress.global_step, **metrics}
+        seconds = round(time.perf_counter() - started, 1)  # since this process began the epoch, evaluation included
+        train_loss = progress.loss_sum / max(1, progress.step_in_epoch)
+        metrics = {"epoch": progress.epoch, "step": progress.global_step, "train_loss": train_loss, **metrics}
+        metrics["seconds"] = seconds
         if metrics.get("selection", -math.inf) > progress.best_value:
             progress.best_value, progress.best_epoch = metrics["selection"], progress.epoch
             if on_improvement and accelerator.is_main_process:
                 on_improvement(accelerator.unwrap_model(model))
         progress.history.append(metrics)
-        progress.epoch, progress.step_in_epoch = progress.epoch + 1, 0
+        progress.epoch, progress.step_in_epoch, progress.loss_sum = progress.epoch + 1, 0, 0.0
         _log(accelerator, output_dir, metrics)
         _save(accelerator, output_dir)
     accelerator.wait_for_everyone()
@@ -144,6 +150,7 @@ def _run_epoch(accelerator, model, optimizer, scheduler, loader, settings, progr
         optimizer.zero_grad()
         progress.step_in_epoch += 1
         progress.global_step += 1
+        progress.loss_sum += loss.item()
         bar.set_postfix(loss=f"{loss.item():.4f}")
         if settings.checkpoint_every and progress.global_step % settings.checkpoint_every == 0:
             _save(accelerator, output_dir)
@@ -177,6 +184,13 @@ def _log(accelerator: Accelerator, output_dir: Path, metrics: dict) -> None:
         with open(output_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps(metrics) + "\n")
         accelerator.print(json.dumps(metrics))
+
+
+def hardware(accelerator: Accelerator) -> str:
+    """Where a run trained, for the model card."""
+    device = accelerator.device
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
+    return f"{accelerator.num_processes} process(es), {name}, mixed precision {accelerator.mixed_precision}"
 
 
 def finish(accelerator: Accelerator) -> None:

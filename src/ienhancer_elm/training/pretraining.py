@@ -21,7 +21,7 @@ from transformers import BertConfig, BertForMaskedLM
 
 from ..data import reverse_complement
 from ..tokenization_ienhancer_elm import PAD_ID, KmerTokenizer
-from .loop import LoopSettings, finish, make_accelerator, train
+from .loop import LoopSettings, finish, hardware, make_accelerator, train
 
 MASK_ID = 4
 FIRST_KMER_ID = 5
@@ -145,7 +145,9 @@ def pretrain(args: PretrainArguments) -> dict:
     if accelerator.is_main_process and progress.epoch >= args.epochs:
         model.save_pretrained(out / "member")
         tokenizer.save_pretrained(out / "member")
-        (out / "corpus.json").write_text(json.dumps({**counts, "arguments": asdict(args)}, indent=2) + "\n")
+        (out / "corpus.json").write_text(
+            json.dumps({**counts, "hardware": hardware(accelerator), "arguments": asdict(args)}, indent=2) + "\n"
+        )
     finish(accelerator)
     return counts
 

@@ -1,0 +1,204 @@
+"""Model cards rendered from what a model folder and its evaluation reports hold; no figure is typed by hand.
+
+The ensemble folder written by `training/build_ensemble.py` carries `cv_results.json` (members and
+threshold chosen on held-out training data) and `training.json` (the runs behind each member);
+`ienhancer-elm evaluate -o` writes the test reports.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .configuration_ienhancer_elm import IEnhancerELMConfig
+
+HUB_ORG = "ienhancer-elm"  # placeholder organisation until the project's Hub organisation exists
+DATASET_REPO = f"{HUB_ORG}/ienhancer-benchmarks"
+METRICS = ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR")
+CITATION = """@article{li2023ienhancerelm,
+  title   = {iEnhancer-ELM: improve enhancer identification by extracting position-related multiscale
+             contextual information based on enhancer language models},
+  author  = {Li, Jiahao and Wu, Zhourun and Lin, Wenhao and Luo, Jiawei and Zhang, Jun and Chen, Qingcai and Chen, Junjie},
+  journal = {Bioinformatics Advances},
+  volume  = {3},
+  number  = {1},
+  pages   = {vbad043},
+  year    = {2023}
+}"""
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def front_matter(config: IEnhancerELMConfig, repo_id: str, evaluations: list[dict], widget: str) -> str:
+    positive = config.labels[1]
+    lines = [
+        "---",
+        "license: apache-2.0",
+        "library_name: transformers",
+        "pipeline_tag: text-classification",
+        "tags:",
+        *(
+            f"  - {tag}"
+            for tag in ("biology", "genomics", "dna", "enhancer", "k-mer", "bert", "ensemble", "custom_code")
+        ),
+        "datasets:",
+        f"  - {DATASET_REPO}",
+        "metrics:",
+        *(f"  - {metric}" for metric in ("accuracy", "matthews_correlation", "recall", "roc_auc")),
+        "widget:",
+        f"  - text: {widget}",
+        f"    example_title: an example {positive}",
+    ]
+    if evaluations:
+        lines += _model_index(repo_id, evaluations)
+    return "\n".join(lines + ["---", ""])
+
+
+def _model_index(repo_id: str, evaluations: list[dict]) -> list[str]:
+    lines = ["model-index:", f"  - name: {repo_id}", "    results:"]
+    for report in evaluations:
+        data = report["dataset"]
+        lines += [
+            "      - task:",
+            "          type: text-classification",
+            "        dataset:",
+            f"          name: iEnhancer-2L {data['config']} ({data['split']})",
+            f"          type: {DATASET_REPO}",
+            f"          config: {data['config']}",
+            f"          split: {data['split']}",
+            "        metrics:",
+        ]
+        for name, hub_name in (("ACC", "accuracy"), ("MCC", "matthews_correlation"), ("AUC_ROC", "roc_auc")):
+            lines += [
+                f"          - type: {hub_name}",
+                f"            value: {report['results']['all'][name]['value']:.3f}",
+            ]
+    return lines
+
+
+def _figure(entry) -> str:
+    if not isinstance(entry, dict) or entry.get("value") is None:
+        return "undefined"
+    low, high = entry["ci95"]
+    if low is None or high is None:
+        return f"{entry['value']:.3f}"
+    return f"{entry['value']:.3f} [{low:.3f}, {high:.3f}]"
+
+
+def results_table(evaluations: list[dict]) -> str:
+    rows = ["| split | rows | n | " + " | ".join(METRICS) + " |", "|---" * (3 + len(METRICS)) + "|"]
+    for report in evaluations:
+        data = report["dataset"]
+        for subset, label in (("all", "all"), ("without_in_train", "without `in_train`")):
+            figures = report["results"].get(subset)
+            if figures:
+                cells = " | ".join(_figure(figures.get(metric)) for metric in METRICS)
+                rows.append(f"| {data['config']} {data['split']} | {label} | {figures['n']} | {cells} |")
+    commands = "\n".join(f"- `{report['command']}`" for report in evaluations)
+    return "\n".join(rows) + "\n\nMade by:\n" + commands + "\n"
+
+
+def cv_section(cv: dict) -> str:
+    if not cv:
+        return "No cross-validation report was found next to the weights.\n"
+    figures = cv["cv_at_threshold"]
+    cells = ", ".join(f"{m} {figures[m]:.3f}" for m in METRICS if figures.get(m) is not None)
+    return (
+        f"Members k = {cv['chosen_kmers']} and the threshold {cv['threshold']} were chosen on held-out training "
+        f"predictions ({figures['n']} sequences never trained on by the member that scored them): {cells}. "
+        "The test split played no part in any choice.\n"
+    )
+
+
+def procedure(arguments: dict, pretrained: bool) -> str:
+    start = (
+        "Each member was pretrained as a masked language model (DNABERT-style masking of k consecutive k-mers) on "
+        "200 bp windows of a 2.3 Mbp slice of hg38 chromosome 2 and the unlabelled training sequences (both strands; "
+        "every window overlapping a test sequence dropped), then "
+        if pretrained
+        else "Each member was "
+    )
+    folds = arguments["folds"]
+    if arguments.get("refit", True) and arguments.get("only_fold", -1) == -1:
+        return start + (
+            f"fine-tuned with stratified {folds}-fold cross-validation (per fold, the epoch with the best validation "
+            "AUC), then retrained on the whole training split for the median of the folds' best epoch counts."
+        )
+    return start + (
+        f"fine-tuned on a stratified {1 - 1 / folds:.0%} of the training split, the epoch chosen by AUC on the other "
+        f"{1 / folds:.0%}; that model ships."
+    )
+
+
+def training_section(training: dict) -> str:
+    if not training:
+        return "No training record was found next to the weights.\n"
+    members = list(training["members"].values())
+    lines = [
+        procedure(members[0]["arguments"], bool(members[0].get("pretraining"))),
+        "",
+        "| k | pretraining windows (both strands) | fine-tuning | best epoch (0-based) | validation AUC | CPU time |",
+    ]
+    lines.append("|---|---|---|---|---|---|")
+    for k, member in sorted(training["members"].items(), key=lambda item: int(item[0])):
+        pretraining = member.get("pretraining") or {}
+        windows = pretraining.get("kept_both_strands", "none (from scratch or DNABERT)")
+        args = member["arguments"]
+        recipe = f"lr {args['learning_rate']}, batch {args['batch_size']}, up to {args['epochs']} epochs, patience {args['patience']}"
+        best_epoch = ", ".join(str(e) for e in member["summary"]["best_epochs"].values())
+        auc = ", ".join(f"{a:.3f}" for a in member["summary"]["best_valid_auc"].values())
+        minutes = member.get("seconds", 0) / 60
+        lines.append(f"| {k} | {windows} | {recipe} | {best_epoch} | {auc} | {minutes:.0f} min |")
+    total = training.get("seconds", 0) / 3600
+    return (
+        "\n".join(lines)
+        + f"\n\nTotal recorded training time: {total:.1f} h on {training.get('hardware', 'the CPU')}.\n"
+    )
+
+
+def render_model_card(folder: str | Path, evaluations: list[dict], repo_id: str, summary: str, widget: str) -> str:
+    """The card of an ensemble folder: front matter, use, data, procedure, results, limitations, citation."""
+    folder = Path(folder)
+    config = IEnhancerELMConfig.from_pretrained(folder)
+    sizes = {k: config.member_configs[str(k)] for k in config.kmers}
+    size_line = ", ".join(
+        f"k={k}: {s['num_hidden_layers']} layers, hidden {s['hidden_size']}, {s['num_attention_heads']} heads"
+        for k, s in sizes.items()
+    )
+    template = (Path(__file__).parent / "templates" / "model_card.md").read_text(encoding="utf-8")
+    body = template.format(
+        repo_id=repo_id,
+        summary=summary,
+        negative=config.labels[0],
+        positive=config.labels[1],
+        kmers=", ".join(map(str, config.kmers)),
+        sizes=size_line,
+        threshold=config.threshold,
+        cv=cv_section(_read_json(folder / "cv_results.json")),
+        training=training_section(_read_json(folder / "training.json")),
+        results=results_table(evaluations) if evaluations else "Not evaluated yet.\n",
+        dataset=DATASET_REPO,
+        citation=CITATION,
+    )
+    return front_matter(config, repo_id, evaluations, widget) + body
+
+
+def member_card(config: IEnhancerELMConfig, k: int, ensemble_name: str) -> str:
+    settings = config.member_configs[str(k)]
+    return (
+        "---\nlicense: apache-2.0\nlibrary_name: transformers\ntags:\n  - biology\n  - dna\n  - dnabert\n---\n"
+        f"# {ensemble_name}, k = {k} member\n\n"
+        f"The k = {k} encoder of the iEnhancer-ELM ensemble `{HUB_ORG}/{ensemble_name}`, exported as a plain BERT "
+        f"in DNABERT's layout ({settings['num_hidden_layers']} layers, hidden {settings['hidden_size']}, "
+        f"vocabulary of {settings['vocab_size']} = 4^{k} k-mers + 5 special tokens, in DNABERT's order). "
+        "The ensemble's classification head is not included.\n\n"
+        "```python\nfrom transformers import AutoModel, BertTokenizer\n\n"
+        f'model = AutoModel.from_pretrained("{HUB_ORG}/{ensemble_name}-k{k}")\n'
+        f'tokenizer = BertTokenizer.from_pretrained("{HUB_ORG}/{ensemble_name}-k{k}", do_lower_case=False)\n'
+        'sequence = "ACGTTGCAGGATTACA"\n'
+        f'kmers = " ".join(sequence[i : i + {k}] for i in range(len(sequence) - {k - 1}))  # overlapping, stride 1\n'
+        'hidden = model(**tokenizer(kmers, return_tensors="pt")).last_hidden_state\n```\n\n'
+        "Upper-case k-mers only: a lower-casing tokenizer maps every k-mer to `[UNK]`.\n"
+    )

@@ -1,0 +1,128 @@
+"""Publishing: pushes through the real CLI to a local stand-in of the Hub API, standalone member exports,
+and model cards rendered from reports."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from hub_stub import HubStub
+from ienhancer_elm.cli import main
+from ienhancer_elm.publishing import PublishError, export_member, files_to_push
+
+from conftest import REPO, TINY, run_python
+
+DATASET = REPO / "hub_configs" / "datasets" / "ienhancer-benchmarks"
+SEQUENCES = ["ACGTTGCAGGATTACA" * 12, "TTGACCA" * 20 + "GATTACA"]
+
+LOGITS = """
+import json, torch
+from transformers import AutoModel, AutoTokenizer
+tokenizer = AutoTokenizer.from_pretrained({folder!r}, trust_remote_code=True)
+model = AutoModel.from_pretrained({folder!r}, trust_remote_code=True).eval()
+assert type(model).__module__.startswith("transformers_modules"), type(model).__module__
+with torch.no_grad():
+    print(json.dumps(model(**tokenizer({sequences!r}, padding=True, return_tensors="pt")).logits.tolist()))
+"""
+
+
+def push(folder, repo_id, stub, *flags):
+    """`ienhancer-elm push` in a fresh process, as a user runs it, against the stub."""
+    env = {**os.environ, "HF_ENDPOINT": stub.url, "HF_TOKEN": "hf_stub_token", "HF_HUB_OFFLINE": "0"}
+    command = [sys.executable, "-m", "ienhancer_elm.cli", "push", str(folder), "--repo-id", repo_id, *flags]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+def local_files(folder):
+    return {name: (folder / name).read_bytes() for name in files_to_push(folder)}
+
+
+def test_pushed_model_and_dataset_arrive_byte_identical_and_load(tmp_path):
+    with HubStub() as stub:
+        out = push(TINY, "test-org/ienhancer-elm-tiny", stub, "--revision", "v0.1.0")
+        push(DATASET, "test-org/ienhancer-benchmarks", stub, "--private")
+    model_repo = stub.repos[("model", "test-org/ienhancer-elm-tiny")]
+    dataset_repo = stub.repos[("dataset", "test-org/ienhancer-benchmarks")]
+    assert model_repo.files == local_files(TINY) and "model.safetensors" in model_repo.files
+    assert dataset_repo.files == local_files(DATASET) and "layer1/test.parquet" in dataset_repo.files
+    assert model_repo.tags == {"v0.1.0": model_repo.commits[-1]} and model_repo.commits[-1] in out
+    assert dataset_repo.private and not model_repo.private
+    pulled = tmp_path / "pulled"
+    for name, content in model_repo.files.items():
+        (pulled / name).parent.mkdir(parents=True, exist_ok=True)
+        (pulled / name).write_bytes(content)
+    local = json.loads(run_python(LOGITS.format(folder=str(TINY), sequences=SEQUENCES), tmp_path))
+    remote = json.loads(run_python(LOGITS.format(folder=str(pulled), sequences=SEQUENCES), tmp_path))
+    assert remote == local
+
+
+def test_push_refuses_pickles_and_folders_without_a_card(tmp_path, capsys):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    (folder / "README.md").write_text("card")
+    (folder / "pytorch_model.bin").write_bytes(b"pickle")
+    with pytest.raises(PublishError, match="pickled files are never published"):
+        files_to_push(folder)
+    (folder / "pytorch_model.bin").unlink()
+    (folder / "README.md").unlink()
+    assert main(["push", str(folder), "--repo-id", "a/b"]) == 2
+    assert "no README.md" in capsys.readouterr().err
+
+
+def test_member_export_loads_with_stock_classes_and_matches_the_ensemble(tmp_path):
+    from transformers import AutoModel, BertTokenizer
+
+    from ienhancer_elm import IEnhancerELMForSequenceClassification, KmerTokenizer
+
+    ensemble = IEnhancerELMForSequenceClassification.from_pretrained(TINY).eval()
+    for k in (3, 4):
+        folder = export_member(ensemble, k, tmp_path / f"k{k}")
+        stock_model = AutoModel.from_pretrained(folder).eval()
+        stock_tokenizer = BertTokenizer.from_pretrained(folder)
+        sequence = SEQUENCES[1]
+        kmers = " ".join(sequence[i : i + k] for i in range(len(sequence) - k + 1))
+        stock_ids = stock_tokenizer(kmers, return_tensors="pt")["input_ids"]
+        ours = KmerTokenizer(kmers=(k,))(sequence, return_tensors="pt")["input_ids"]
+        assert torch.equal(stock_ids, ours) and not (stock_ids == 1).any()  # no [UNK]
+        with torch.no_grad():
+            expected = ensemble.member(k).bert(input_ids=ours).last_hidden_state
+            assert torch.allclose(stock_model(input_ids=stock_ids).last_hidden_state, expected, atol=1e-6)
+
+
+def test_export_members_cli_writes_one_folder_per_member_with_a_card(tmp_path, capsys):
+    assert main(["export-members", str(TINY), "-o", str(tmp_path), "--name", "tiny"]) == 0
+    for k in (3, 4):
+        folder = tmp_path / f"tiny-k{k}"
+        assert {"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "README.md"} <= {
+            p.name for p in folder.iterdir()
+        }
+        assert json.loads((folder / "tokenizer_config.json").read_text())["do_lower_case"] is False
+        assert f"4^{k} k-mers" in (folder / "README.md").read_text()
+
+
+def test_card_figures_come_from_the_evaluation_report(tmp_path):
+    report = json.loads((REPO / "results" / "baseline-layer1-test.json").read_text())
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    card_path = tmp_path / "README.md"
+    args = ["card", str(TINY), "--repo-id", "test-org/x", "--evaluation", str(tmp_path / "report.json")]
+    assert main([*args, "-o", str(card_path), "--widget", str(REPO / "examples" / "sample.fasta")]) == 0
+    card = card_path.read_text()
+    front, body = card.split("---\n")[1], card.split("---\n", 2)[2]
+    assert "library_name: transformers" in front and "pipeline_tag: text-classification" in front
+    acc = report["results"]["all"]["ACC"]
+    assert f"{acc['value']:.3f} [{acc['ci95'][0]:.3f}, {acc['ci95'][1]:.3f}]" in body
+    assert report["command"] in body and "without `in_train`" in body
+
+
+def test_push_to_an_unreachable_hub_is_a_clear_error():
+    env = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "hf_stub_token", "HF_HUB_OFFLINE": "0"}
+    command = [sys.executable, "-m", "ienhancer_elm.cli", "push", str(TINY), "--repo-id", "a/b"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "pushing" in done.stderr and "a/b at http://127.0.0.1:9 failed" in done.stderr
