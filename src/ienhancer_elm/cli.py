@@ -262,7 +262,7 @@ def run_data_build(args) -> int:
 def run_evaluate(args) -> int:
     from .evaluation import evaluate, format_table, load_scorer, plot_curves, write_report
 
-    scorer = load_scorer(args.model, args.device, args.revision, args.batch_size)
+    scorer = load_scorer(args.model, args.device, args.revision, args.batch_size, args.config)
     report = evaluate(scorer, args.dataset, args.config, args.split, args.resamples, args.seed)
     print(format_table(report))
     if args.output:

@@ -39,8 +39,8 @@ def load_split(dataset: str, config: str, split: str):
 
 
 class EnsembleScorer:
-    def __init__(self, model: str | None, device: str | None = None, revision: str | None = None, batch_size=32):
-        model = model if model is not None else shipped_model_path()
+    def __init__(self, model: str | None, device=None, revision=None, batch_size=32, layer="layer1"):
+        model = model if model is not None else shipped_model_path(layer)
         self.model, self.tokenizer = load_model(model, device, revision)
         self.threshold = self.model.config.threshold
         self.batch_size = batch_size
@@ -79,10 +79,11 @@ class BaselineScorer:
         return self.model.predict_proba(np.asarray(sequences, dtype=object))[:, 1]
 
 
-def load_scorer(model: str | None, device=None, revision=None, batch_size=32):
+def load_scorer(model: str | None, device=None, revision=None, batch_size=32, config="layer1"):
+    """A saved baseline, or an ensemble; with no model, the shipped one for `config` (layer 2 for `layer2`)."""
     if model is not None and str(model).endswith(".joblib"):
         return BaselineScorer(model)
-    return EnsembleScorer(model, device, revision, batch_size)
+    return EnsembleScorer(model, device, revision, batch_size, "layer2" if config == "layer2" else "layer1")
 
 
 def evaluate(scorer, dataset: str, config: str, split: str, n_resamples=1000, seed=0) -> dict:
