@@ -163,7 +163,7 @@ def main():
     }
     with tempfile.TemporaryDirectory() as tmp:
         folder = random_ensemble(args.kmers, Path(tmp) / "ensemble")
-        model, tokenizer = load_model(folder, "cpu")
+        model, tokenizer = load_model(folder, "cpu", precision="auto")
         member_dirs = export_dnabert_members(model, Path(tmp))
         stock = {k: BertTokenizer.from_pretrained(path, do_lower_case=False) for k, path in member_dirs.items()}
         members = {

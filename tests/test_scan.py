@@ -191,15 +191,19 @@ def test_two_processes_write_the_same_output(gata_model, tmp_path):
     assert not list(tmp_path.glob("*.part*"))
 
 
-@pytest.mark.parametrize("precision", ["bf16"])
-def test_bf16_labels_agree_with_fp32(gata_model, precision):
+@pytest.mark.parametrize("cast_weights", [False, True], ids=["autocast", "bf16-weights"])
+def test_bf16_labels_agree_with_fp32(gata_model, cast_weights):
+    import torch
+
     from ienhancer_elm.predict import load_model, predict_records
     from ienhancer_elm.sequences import Record
 
     model, tokenizer = load_model(gata_model)
+    low, _ = load_model(gata_model, precision="bf16") if cast_weights else (model, None)
+    assert next(low.parameters()).dtype == (torch.bfloat16 if cast_weights else torch.float32)
     sequences, _ = synthetic_sequences(64, 100, seed=42)
     records = [Record(str(i), s) for i, s in enumerate(sequences)]
     fp32 = list(predict_records(model, tokenizer, records, precision="fp32"))
-    bf16 = list(predict_records(model, tokenizer, records, precision=precision))
+    bf16 = list(predict_records(low, tokenizer, records, precision="bf16"))
     assert [r.label for r in fp32] == [r.label for r in bf16]
     assert max(abs(a.probability - b.probability) for a, b in zip(fp32, bf16)) < 0.05

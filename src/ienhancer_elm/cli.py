@@ -157,7 +157,7 @@ def _add_baseline_parser(commands) -> None:
 def run_predict(args) -> int:
     if args.batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
-    model, tokenizer = load_model(args.model, args.device, args.revision)
+    model, tokenizer = load_model(args.model, args.device, args.revision, precision=args.precision)
     members = [f"p_k{k}" for k in model.config.kmers]
     strength_columns = ["strength_probability", "strength"] if args.strength else []
     failed = 0
@@ -192,7 +192,9 @@ def _predictions(args, model, tokenizer, records):
     """(layer-1 row, layer-2 row or None) per record; layer 2 only with --strength."""
     if not args.strength:
         return ((row, None) for row in predict_records(model, tokenizer, records, args.batch_size, args.precision))
-    strength_model, strength_tokenizer = load_model(args.strength_model, args.device, layer="layer2")
+    strength_model, strength_tokenizer = load_model(
+        args.strength_model, args.device, layer="layer2", precision=args.precision
+    )
     return predict_two_layers(
         model, tokenizer, strength_model, strength_tokenizer, records, args.batch_size, args.precision
     )

@@ -41,7 +41,7 @@ def load_split(dataset: str, config: str, split: str):
 class EnsembleScorer:
     def __init__(self, model: str | None, device=None, revision=None, batch_size=32, layer="layer1"):
         model = model if model is not None else shipped_model_path(layer)
-        self.model, self.tokenizer = load_model(model, device, revision)
+        self.model, self.tokenizer = load_model(model, device, revision, precision="auto")
         self.threshold = self.model.config.threshold
         self.batch_size = batch_size
         self.description = {

@@ -172,7 +172,7 @@ def score_batches(model, tokenizer, batch_iter, settings: ScanSettings, rank=0, 
         if index % world != rank:
             continue
         inputs = {key: value.to(device) for key, value in tokenizer.encode_codes(codes).items()}
-        with inference_autocast(device, settings.precision):
+        with inference_autocast(model, settings.precision):
             probabilities = model(**inputs).probabilities.float().cpu().tolist()
         yield from ((*key, probability) for key, probability in zip(keys, probabilities))
 
@@ -265,7 +265,8 @@ def scan(
     from .predict import load_model
 
     state = PartialState()
-    model, tokenizer = load_model(model, device if device not in (None, "auto") else state.device, revision)
+    device = device if device not in (None, "auto") else state.device
+    model, tokenizer = load_model(model, device, revision, precision=settings.precision)
     threshold = settings.threshold if settings.threshold is not None else model.config.threshold
     segments = bed_segments(fasta, regions) if regions else fasta_segments(fasta)
     summary = ScanSummary()
