@@ -38,6 +38,17 @@ def test_ids_equal_dnabert_vocab_lookup(k):
     assert KmerTokenizer(kmers=(k,))(clean)["input_ids"] == expected
 
 
+@pytest.mark.parametrize("k", [3, 4, 5, 6])
+def test_batched_ids_with_ambiguous_bases_equal_the_vocab_lookup(k):
+    import random
+
+    rng = random.Random(k)
+    vocab = {token: i for i, token in enumerate(dnabert_vocab(k))}
+    sequences = ["".join(rng.choice("ACGTACGTACGTN") for _ in range(40)) for _ in range(20)]
+    expected = [[2] + [vocab.get(s[i : i + k], 1) for i in range(len(s) - k + 1)] + [3] for s in sequences]
+    assert KmerTokenizer(kmers=(k,))(sequences, padding=True, return_tensors="pt")["input_ids"].tolist() == expected
+
+
 @pytest.mark.parametrize("k", [3, 6])
 def test_ids_equal_stock_bert_tokenizer_on_dnabert_vocab(k):
     # vocab_file= is silently ignored by transformers 5's BertTokenizer; from_pretrained reads it.

@@ -65,10 +65,20 @@ def encode_bases(sequence: str) -> torch.Tensor:
 def kmer_ids(codes: torch.Tensor, k: int) -> torch.Tensor:
     """DNABERT ids of the overlapping k-mers (stride 1) along the last axis of base codes; k-mers
     with an ambiguous base become [UNK]."""
-    windows = codes.unfold(-1, k, 1)
-    powers = 4 ** torch.arange(k - 1, -1, -1)
-    ids = (windows.clamp(max=3) * powers).sum(-1) + len(SPECIAL_TOKENS)
-    return torch.where((windows == _UNKNOWN_BASE).any(-1), UNK_ID, ids)
+    length = max(0, codes.shape[-1] - k + 1)
+    ambiguous = codes == _UNKNOWN_BASE
+    has_ambiguous = bool(ambiguous.any())
+    bases = codes.clamp(max=3) if has_ambiguous else codes
+    # Horner's rule over the k offsets, each a whole-tensor operation: far faster than reducing
+    # an unfolded (..., k) view along its short last axis.
+    ids = bases[..., :length].clone()
+    for offset in range(1, k):
+        ids.mul_(4).add_(bases[..., offset : offset + length])
+    ids += len(SPECIAL_TOKENS)
+    if has_ambiguous:
+        seen = torch.nn.functional.pad(ambiguous.long().cumsum(-1), (1, 0))
+        ids[(seen[..., k : k + length] - seen[..., :length]) > 0] = UNK_ID
+    return ids
 
 
 class KmerTokenizer(PreTrainedTokenizer):
