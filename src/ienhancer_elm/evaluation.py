@@ -41,7 +41,8 @@ def load_split(dataset: str, config: str, split: str):
 class EnsembleScorer:
     def __init__(self, model: str | None, device=None, revision=None, batch_size=32, layer="layer1"):
         model = model if model is not None else shipped_model_path(layer)
-        self.model, self.tokenizer = load_model(model, device, revision, precision="auto")
+        # fp32, so that a report is reproduced on any hardware (bf16 units or not)
+        self.model, self.tokenizer = load_model(model, device, revision, precision="fp32")
         self.threshold = self.model.config.threshold
         self.batch_size = batch_size
         self.description = {
@@ -50,11 +51,12 @@ class EnsembleScorer:
             "revision": revision,
             "weights_sha256": _weights_sha256(model),
             "kmers": self.model.config.kmers,
+            "precision": "fp32",
         }
 
     def score(self, ids, sequences) -> np.ndarray:
         records = (Record(i, s) for i, s in zip(ids, sequences))
-        rows = list(predict_records(self.model, self.tokenizer, records, self.batch_size))
+        rows = list(predict_records(self.model, self.tokenizer, records, self.batch_size, precision="fp32"))
         failed = [row for row in rows if row.error]
         if failed:
             raise EvaluationError(f"{len(failed)} sequence(s) cannot be scored, e.g. {failed[0].id}: {failed[0].error}")

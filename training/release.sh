@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# After training/recipe.sh: score the shipped ensembles on the independent test split (once, at the end),
+# render their model cards from those reports, and record the reference predictions the tests check.
+#   bash training/release.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+trained=src/ienhancer_elm/trained
+declare -A repo=([layer1]=ienhancer-elm/ienhancer-elm [layer2]=ienhancer-elm/ienhancer-elm-layer2)
+declare -A summary=(
+    [layer1]="Layer 1 of iEnhancer-ELM: is a 200 bp human DNA sequence an enhancer?"
+    [layer2]="Layer 2 of iEnhancer-ELM: is an enhancer strong or weak? Apply it to sequences layer 1 calls enhancers (\`ienhancer-elm predict --strength\`)."
+)
+for layer in layer1 layer2; do
+    ienhancer-elm evaluate --config "$layer" -o "results/ienhancer-elm-$layer-test.json" --plot "results/ienhancer-elm-$layer-test.png"
+    ienhancer-elm card "$trained/ienhancer-elm-$layer" --repo-id "${repo[$layer]}" --summary "${summary[$layer]}" \
+        --evaluation "results/ienhancer-elm-$layer-test.json"
+done
+cp "$trained/ienhancer-elm-layer1/README.md" MODEL_CARD.md
+python training/record_reference_predictions.py
