@@ -1,5 +1,6 @@
 """Training: resumability, data-parallel equivalence, the pretraining corpus filter, and the full recipe."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -71,6 +72,11 @@ def test_killed_and_resumed_run_ends_with_the_same_weights(dataset, tmp_path):
     resumed = launch("finetune.py", {**settings, "output_dir": str(tmp_path / "resumed")}, tmp_path)
     assert "resumed at epoch 1, step 1" in resumed.stdout + resumed.stderr
     assert_same_weights(final_weights(tmp_path / "straight"), final_weights(tmp_path / "resumed"))
+    logged = [json.loads(line) for line in (tmp_path / "straight" / "fold0" / "metrics.jsonl").read_text().splitlines()]
+    assert [m["epoch"] for m in logged] == [0, 1]
+    assert all(m["train_loss"] > 0 and m["seconds"] >= 0 and 0 <= m["valid_auc"] <= 1 for m in logged), logged
+    if importlib.util.find_spec("tensorboard"):
+        assert list((tmp_path / "straight" / "fold0" / "tensorboard").glob("events.out.tfevents.*"))
 
 
 def test_two_processes_equal_one_with_the_same_global_batch(dataset, tmp_path):

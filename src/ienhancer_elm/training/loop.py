@@ -183,7 +183,20 @@ def _log(accelerator: Accelerator, output_dir: Path, metrics: dict) -> None:
     if accelerator.is_main_process:
         with open(output_dir / "metrics.jsonl", "a", encoding="utf-8") as handle:
             handle.write(json.dumps(metrics) + "\n")
+        _log_tensorboard(output_dir / "tensorboard", metrics)
         accelerator.print(json.dumps(metrics))
+
+
+def _log_tensorboard(folder: Path, metrics: dict) -> None:
+    """The epoch's numbers as TensorBoard scalars, when tensorboard is installed."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return
+    with SummaryWriter(str(folder)) as writer:
+        for name, value in metrics.items():
+            if name not in ("epoch", "step") and isinstance(value, (int, float)):
+                writer.add_scalar(name, value, metrics["epoch"])
 
 
 def hardware(accelerator: Accelerator) -> str:
