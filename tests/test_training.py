@@ -172,6 +172,13 @@ def test_pretrain_finetune_ensemble_pipeline_end_to_end(dataset, tmp_path):
     launch("build_ensemble.py", {"output_dir": str(tmp_path / "ensemble"), "members": members}, tmp_path)
     report = json.loads((tmp_path / "ensemble" / "cv_results.json").read_text())
     assert set(report["chosen_kmers"]) <= {3, 4} and 0 < report["threshold"] < 1
+    assert report["cv_at_threshold"]["n"] == 16  # the ids held out by both: fold 0 of k = 4 (k = 3 covers all 32)
+    from ienhancer_elm.cli import main
+
+    widget = str(REPO / "examples" / "sample.fasta")
+    assert main(["card", str(tmp_path / "ensemble"), "--repo-id", "t/x", "--widget", widget]) == 0
+    card = (tmp_path / "ensemble" / "README.md").read_text()
+    assert "then fine-tuned with stratified 2-fold cross-validation" in card and "| 3, 4 |" in card
     from transformers import pipeline
 
     classifier = pipeline("text-classification", model=str(tmp_path / "ensemble"))

@@ -105,11 +105,18 @@ def cv_section(cv: dict) -> str:
         return "No cross-validation report was found next to the weights.\n"
     figures = cv["cv_at_threshold"]
     cells = ", ".join(f"{m} {figures[m]:.3f}" for m in METRICS if figures.get(m) is not None)
-    return (
-        f"Members k = {cv['chosen_kmers']} and the threshold {cv['threshold']} were chosen on held-out training "
-        f"predictions ({figures['n']} sequences never trained on by the member that scored them): {cells}. "
-        "The test split played no part in any choice.\n"
-    )
+    lines = [
+        f"Members k = {cv['chosen_kmers']} and the threshold {cv['threshold']} (best MCC) were chosen on held-out "
+        f"training predictions ({figures['n']} sequences that no member trained on): {cells}. The test split played "
+        "no part in any choice. Every member subset on the same held-out sequences, threshold 0.5, best AUC first:",
+        "",
+        "| members (k) | " + " | ".join(METRICS) + " |",
+        "|---" * (1 + len(METRICS)) + "|",
+    ]
+    for row in cv["subsets_at_0.5"]:
+        kmers = ", ".join(map(str, row["kmers"]))
+        lines.append(f"| {kmers} | " + " | ".join(f"{row[m]:.3f}" for m in METRICS) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def procedure(arguments: dict, pretrained: bool) -> str:

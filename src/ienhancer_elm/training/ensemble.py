@@ -132,7 +132,7 @@ def build_ensemble(args: EnsembleArguments) -> dict:
     ranked = score_subsets(oof, args.choose_members)
     chosen = ranked[0]
     threshold = best_threshold(chosen["_labels"], chosen["_probabilities"]) if args.choose_threshold else 0.5
-    at_threshold = binary_metrics(chosen["_labels"], chosen["_probabilities"], threshold)
+    at_threshold = {"n": chosen["n"], **binary_metrics(chosen["_labels"], chosen["_probabilities"], threshold)}
     model = assemble({k: shipped_member(runs[k]) for k in chosen["kmers"]}, threshold)
     folder = write_model_folder(model, args.output_dir)
     public = [{key: value for key, value in row.items() if not key.startswith("_")} for row in ranked]
