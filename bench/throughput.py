@@ -2,8 +2,8 @@
 
     python bench/throughput.py [--sequences 400] [--scan-mbp 1.0 2.3] [-o bench/results.json]
 
-(a) this package: `predict_records` on the ensemble (vectorised k-mers, length buckets, bf16 autocast
-    where the CPU has it, inference mode);
+(a) this package: `predict_records` on the ensemble (vectorised k-mers, length buckets, weights cast to
+    bf16 where the CPU has bf16 units, inference mode); also with fp32 weights under bf16 autocast;
 (b) the usual way: per k, k-mer strings built in Python, a stock `BertTokenizer` on DNABERT's vocab,
     a stock `BertModel` loaded from a DNABERT-layout folder, fp32, one model after another; the same
     member weights and heads, so the calls must be identical (a `BertForSequenceClassification` costs
@@ -65,9 +65,9 @@ def timed(function, repeat=1):
     return best, result
 
 
-def run_package(model, tokenizer, sequences, batch_size):
+def run_package(model, tokenizer, sequences, batch_size, precision="auto"):
     records = [Record(str(i), s) for i, s in enumerate(sequences)]
-    return [row.probability for row in predict_records(model, tokenizer, records, batch_size)]
+    return [row.probability for row in predict_records(model, tokenizer, records, batch_size, precision)]
 
 
 def python_kmers(sequence: str, k: int) -> str:
@@ -164,21 +164,26 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         folder = random_ensemble(args.kmers, Path(tmp) / "ensemble")
         model, tokenizer = load_model(folder, "cpu", precision="auto")
-        member_dirs = export_dnabert_members(model, Path(tmp))
+        fp32_model, _ = load_model(folder, "cpu", precision="fp32")  # (b) and the autocast variant start from fp32
+        member_dirs = export_dnabert_members(fp32_model, Path(tmp))
         stock = {k: BertTokenizer.from_pretrained(path, do_lower_case=False) for k, path in member_dirs.items()}
         members = {
-            k: (stock[k], BertModel.from_pretrained(path, add_pooling_layer=False).eval())
+            k: (stock[k], BertModel.from_pretrained(path, add_pooling_layer=False, dtype=torch.float32).eval())
             for k, path in member_dirs.items()
         }
-        heads = {k: model.member(k).head for k in args.kmers}
+        heads = {k: fp32_model.member(k).head for k in args.kmers}
         run_package(model, tokenizer, sequences[:8], args.batch_size)  # warm-up
         package_s, ours = timed(lambda: run_package(model, tokenizer, sequences, args.batch_size), repeat=2)
+        run_package(fp32_model, tokenizer, sequences[:8], args.batch_size, "bf16")
+        autocast_s, _ = timed(lambda: run_package(fp32_model, tokenizer, sequences, args.batch_size, "bf16"), repeat=2)
         naive_s, theirs = timed(lambda: run_naive(members, heads, sequences, args.batch_size))
         threshold = model.config.threshold
         flops = forward_flops(sequences, args.kmers)
         results["predict"] = {
             "package_seq_per_s": len(sequences) / package_s,
             "naive_seq_per_s": len(sequences) / naive_s,
+            "autocast_seq_per_s": len(sequences) / autocast_s,
+            "bf16_weights_over_autocast": autocast_s / package_s,
             "speedup": naive_s / package_s,
             "labels_identical": [p > threshold for p in ours] == [p > threshold for p in theirs],
             "max_probability_difference": max(abs(a - b) for a, b in zip(ours, theirs)),
