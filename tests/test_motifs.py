@@ -83,3 +83,24 @@ def test_explain_draws_a_figure(gata_model, tmp_path):
         == 0
     )
     assert (tmp_path / "explain.png").stat().st_size > 5000
+
+
+def test_a_seed_group_seen_in_fewer_than_min_instances_sequences_makes_no_motif():
+    import numpy as np
+
+    from ienhancer_elm.motifs import MotifSettings, discover
+
+    settings = MotifSettings(min_region=5, region_over_minimum=1.0, q_cutoff=1.0, min_instances=3, window=12)
+    sequence = "T" * 10 + "GATAAG" + "T" * 24
+
+    def positive(attended: bool):
+        scores = np.ones(40)
+        scores[10:16] = 9.0 if attended else 1.0
+        scores[30:36] = 1.0 if attended else 9.0  # attention elsewhere, on plain T
+        return sequence, scores
+
+    negatives = ["C" * 40] * 20
+    # The site is in three positives (enriched, kept) but under high attention in two only: no motif.
+    assert discover([positive(True), positive(True), positive(False)], negatives, settings) == []
+    motifs = discover([positive(True)] * 3, negatives, settings)
+    assert motifs and all(m.instances >= 3 for m in motifs)

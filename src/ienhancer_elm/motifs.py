@@ -145,6 +145,17 @@ def anchor_sites(anchor: str, group, regions_by_sequence, seed_length: int) -> l
     return sorted(sites)
 
 
+def _anchor(seeds, group, regions, settings: MotifSettings):
+    """The most enriched seed of a group seen in high-attention stretches of at least `min_instances`
+    sequences, with its sites; None when no seed is. (Overlapping seeds chain long regions into one
+    group, where the most enriched seed may sit in a single sequence: a matrix from one site is no motif.)"""
+    for seed in seeds:
+        sites = anchor_sites(seed, group, regions, settings.seed_length)
+        if len({index for index, _ in sites}) >= settings.min_instances:
+            return seed, sites
+    return None
+
+
 def trim(counts: np.ndarray, min_bits: float) -> np.ndarray:
     """Drop flanking columns whose information content is below `min_bits`."""
     probabilities = (counts + 0.25) / (counts.sum(axis=0, keepdims=True) + 1.0)
@@ -172,11 +183,14 @@ def discover(sequences_with_attention, negatives, settings: MotifSettings) -> li
     motifs = []
     for group in group_seeds(kept, regions, settings):
         seeds = sorted({word for _, word, _, _ in group}, key=lambda s: enrichment[s][3])
-        sites = anchor_sites(seeds[0], group, regions, settings.seed_length)
-        counts = trim(count_matrix(seeds[0], sites, positives, settings), settings.trim_information)
+        anchored = _anchor(seeds, group, regions, settings)
+        if anchored is None:
+            continue
+        anchor, sites = anchored
+        counts = trim(count_matrix(anchor, sites, positives, settings), settings.trim_information)
         if counts.shape[1] < settings.min_region:
             continue
-        best = enrichment[seeds[0]]
+        best = enrichment[anchor]
         motifs.append(Motif("", counts, len({index for index, _ in sites}), seeds, best[2], best[3]))
     motifs.sort(key=lambda motif: (motif.q_value, -motif.instances))
     for number, motif in enumerate(motifs, start=1):

@@ -1,0 +1,83 @@
+"""Configuration of the iEnhancer-ELM ensemble.
+
+Hub file: imports only the standard library and transformers.
+"""
+
+from __future__ import annotations
+
+from transformers import PretrainedConfig
+
+SUPPORTED_KMERS = (3, 4, 5, 6)
+ENHANCER_LABELS = ("non-enhancer", "enhancer")
+
+# DNABERT-1 members are BERT-base; a member's vocabulary is 4^k k-mers plus five specials.
+BERT_BASE = dict(
+    hidden_size=768,
+    num_hidden_layers=12,
+    num_attention_heads=12,
+    intermediate_size=3072,
+    max_position_embeddings=512,
+    hidden_dropout_prob=0.1,
+    attention_probs_dropout_prob=0.1,
+)
+
+
+def member_vocab_size(k: int) -> int:
+    return 4**k + 5
+
+
+class IEnhancerELMConfig(PretrainedConfig):
+    """Settings of an ensemble of k-mer BERT members whose probabilities are averaged (soft vote).
+
+    Args:
+        kmers: the k of each member, distinct values from 3, 4, 5, 6.
+        member_configs: per k (as a string key, JSON-style) the keyword arguments of that member's
+            `transformers.BertConfig`. Missing members get BERT-base (DNABERT-1's size) with the
+            right vocabulary size.
+        head_hidden_size: width of each member's classification MLP (the paper uses 25).
+        head_dropout: dropout before that MLP (the paper uses 0.3).
+        threshold: the ensemble probability above which a sequence gets the positive label.
+        labels: the class names, negative first (default `non-enhancer`, `enhancer`).
+    """
+
+    model_type = "ienhancer-elm"
+
+    def __init__(
+        self,
+        kmers=SUPPORTED_KMERS,
+        member_configs=None,
+        head_hidden_size=25,
+        head_dropout=0.3,
+        threshold=0.5,
+        labels=ENHANCER_LABELS,
+        **kwargs,
+    ):
+        kmers = [int(k) for k in kmers]
+        if not kmers or len(set(kmers)) != len(kmers) or any(k not in SUPPORTED_KMERS for k in kmers):
+            raise ValueError(f"kmers must be distinct values from {SUPPORTED_KMERS}, got {kmers}")
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+        if not 0.0 <= head_dropout < 1.0:
+            raise ValueError(f"head_dropout must lie in [0, 1), got {head_dropout}")
+        if head_hidden_size < 1:
+            raise ValueError(f"head_hidden_size must be positive, got {head_hidden_size}")
+        if len(labels) != 2:
+            raise ValueError(f"labels must name the two classes, negative first, got {labels}")
+        self.kmers = kmers
+        given = {str(key): value for key, value in (member_configs or {}).items()}
+        self.member_configs = {str(k): _member_config(k, given.get(str(k))) for k in kmers}
+        self.head_hidden_size = int(head_hidden_size)
+        self.head_dropout = float(head_dropout)
+        self.threshold = float(threshold)
+        self.labels = list(labels)
+        kwargs["id2label"] = dict(enumerate(self.labels))
+        kwargs["label2id"] = {label: i for i, label in enumerate(self.labels)}
+        super().__init__(**kwargs)
+
+
+def _member_config(k: int, given: dict | None) -> dict:
+    member = {**BERT_BASE, **(given or {})}
+    vocab = member.setdefault("vocab_size", member_vocab_size(k))
+    if vocab != member_vocab_size(k):
+        raise ValueError(f"member k={k} needs vocab_size {member_vocab_size(k)}, got {vocab}")
+    return member
