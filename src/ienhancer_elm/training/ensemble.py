@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,9 @@ THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.01), 2)
 class EnsembleArguments:
     output_dir: str = field(metadata={"help": "the ensemble folder to write"})
     members: list[str] = field(default_factory=list, metadata={"help": "finetune output folders, one per k"})
-    choose_members: bool = field(default=True, metadata={"help": "pick the subset with the best out-of-fold AUC"})
+    choose_members: bool = field(
+        default=True, metadata={"help": "pick the subset with the best held-out AUC; false: every member, as the paper"}
+    )
     choose_threshold: bool = field(default=True, metadata={"help": "pick the threshold with the best out-of-fold MCC"})
 
 
@@ -50,13 +53,11 @@ def member_k(run_dir: Path) -> int:
     return IEnhancerELMConfig.from_pretrained(shipped_member(run_dir)).kmers[0]
 
 
-def score_subsets(oof: dict[int, dict], choose_members: bool) -> list[dict]:
+def score_subsets(oof: dict[int, dict]) -> list[dict]:
     """Out-of-fold figures of every member subset (soft vote), best AUC first."""
     ids = sorted(set.intersection(*(set(p) for p in oof.values())))
     labels = np.array([oof[next(iter(oof))][i][0] for i in ids])
-    subsets = (
-        [c for r in range(1, len(oof) + 1) for c in itertools.combinations(oof, r)] if choose_members else [tuple(oof)]
-    )
+    subsets = [c for r in range(1, len(oof) + 1) for c in itertools.combinations(oof, r)]
     rows = []
     for subset in subsets:
         probabilities = np.mean([[oof[k][i][1] for i in ids] for k in subset], axis=0)
@@ -129,11 +130,12 @@ def training_record(runs: dict[int, Path]) -> dict:
 def build_ensemble(args: EnsembleArguments) -> dict:
     runs = {member_k(Path(d)): Path(d) for d in args.members}
     oof = {k: out_of_fold(d) for k, d in runs.items()}
-    ranked = score_subsets(oof, args.choose_members)
-    chosen = ranked[0]
+    ranked = score_subsets(oof)  # every subset is reported; one is chosen only with choose_members
+    chosen = ranked[0] if args.choose_members else next(row for row in ranked if len(row["kmers"]) == len(oof))
     threshold = best_threshold(chosen["_labels"], chosen["_probabilities"]) if args.choose_threshold else 0.5
     at_threshold = {"n": chosen["n"], **binary_metrics(chosen["_labels"], chosen["_probabilities"], threshold)}
     model = assemble({k: shipped_member(runs[k]) for k in chosen["kmers"]}, threshold)
+    shutil.rmtree(args.output_dir, ignore_errors=True)  # no file of an earlier build may linger (vocab.txt did)
     folder = write_model_folder(model, args.output_dir)
     public = [{key: value for key, value in row.items() if not key.startswith("_")} for row in ranked]
     report = {

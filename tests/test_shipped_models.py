@@ -1,0 +1,33 @@
+"""The trained models bundled with the package still give the predictions recorded when they shipped."""
+
+import json
+
+import pytest
+
+from ienhancer_elm.predict import SHIPPED_MODELS, load_model, predict_records, shipped_model_path
+from ienhancer_elm.sequences import Record
+
+from conftest import REPO
+
+REFERENCE = json.loads((REPO / "tests" / "data" / "shipped_predictions.json").read_text())
+
+
+@pytest.mark.parametrize("layer", list(SHIPPED_MODELS))
+def test_shipped_model_reproduces_its_recorded_predictions(layer):
+    model, tokenizer = load_model(shipped_model_path(layer), "cpu")
+    records = [Record(name, sequence) for name, sequence in REFERENCE["sequences"].items()]
+    expected = REFERENCE["models"][layer]
+    for row in predict_records(model, tokenizer, records, precision="fp32"):
+        assert row.label == expected[row.id]["label"], row.id
+        assert row.probability == pytest.approx(expected[row.id]["probability"], abs=1e-5), row.id
+
+
+def test_predict_without_model_uses_the_shipped_layer1_model(tmp_path):
+    from ienhancer_elm.cli import main
+
+    assert main(["predict", str(REPO / "examples" / "sample.fasta"), "-o", str(tmp_path / "out.tsv")]) == 0
+    rows = [line.split("\t") for line in (tmp_path / "out.tsv").read_text().splitlines()]
+    header, body = rows[0], rows[1:]
+    expected = REFERENCE["models"]["layer1"]
+    assert [row[0] for row in body] == list(expected)
+    assert [row[header.index("label")] for row in body] == [expected[row[0]]["label"] for row in body]
