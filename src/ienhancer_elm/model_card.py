@@ -8,6 +8,7 @@ threshold chosen on held-out training data) and `training.json` (the runs behind
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from .configuration_ienhancer_elm import IEnhancerELMConfig
@@ -79,8 +80,8 @@ def _model_index(repo_id: str, evaluations: list[dict]) -> list[str]:
 
 
 def _figure(entry) -> str:
-    if not isinstance(entry, dict) or entry.get("value") is None:
-        return "undefined"
+    if not isinstance(entry, dict) or entry.get("value") is None or math.isnan(entry["value"]):
+        return "undefined (one class)"
     low, high = entry["ci95"]
     if low is None or high is None:
         return f"{entry['value']:.3f}"
@@ -146,7 +147,7 @@ def training_section(training: dict) -> str:
     lines = [
         procedure(members[0]["arguments"], bool(members[0].get("pretraining"))),
         "",
-        "| k | pretraining windows (both strands) | fine-tuning | best epoch (0-based) | validation AUC | CPU time |",
+        "| k | pretraining windows (both strands) | fine-tuning | best epoch (0-based) | validation AUC | time (pretraining included) |",
     ]
     lines.append("|---|---|---|---|---|---|")
     for k, member in sorted(training["members"].items(), key=lambda item: int(item[0])):
@@ -161,7 +162,7 @@ def training_section(training: dict) -> str:
     total = training.get("seconds", 0) / 3600
     return (
         "\n".join(lines)
-        + f"\n\nTotal recorded training time: {total:.1f} h on {training.get('hardware', 'the CPU')}.\n"
+        + f"\n\nTotal recorded training time: {total:.1f} h (each member's pretraining counted once per layer) on {training.get('hardware', 'the CPU')}.\n"
     )
 
 
