@@ -31,3 +31,13 @@ def test_predict_without_model_uses_the_shipped_layer1_model(tmp_path):
     expected = REFERENCE["models"]["layer1"]
     assert [row[0] for row in body] == list(expected)
     assert [row[header.index("label")] for row in body] == [expected[row[0]]["label"] for row in body]
+
+
+@pytest.mark.parametrize("layer", list(SHIPPED_MODELS))
+def test_shipped_folder_carries_the_current_hub_code_and_its_reports(layer):
+    folder = shipped_model_path(layer)
+    package = REPO / "src" / "ienhancer_elm"
+    for name in ("configuration_ienhancer_elm.py", "modeling_ienhancer_elm.py", "tokenization_ienhancer_elm.py"):
+        assert (folder / name).read_text() == (package / name).read_text(), f"{layer}: stale {name}"
+    assert {"README.md", "cv_results.json", "training.json", "model.safetensors"} <= {p.name for p in folder.iterdir()}
+    assert not [p for p in folder.iterdir() if p.suffix in (".bin", ".pt", ".pkl")]
