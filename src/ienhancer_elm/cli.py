@@ -355,6 +355,14 @@ def main(argv=None) -> int:
     ) as error:
         print(f"ienhancer-elm: error: {error}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as error:  # a command whose optional dependencies are not installed
+        extra = "motifs" if args.command in ("motifs", "explain") else "data"
+        print(
+            f"ienhancer-elm: error: `{args.command}` needs the module {error.name!r}: "
+            f'pip install "ienhancer-elm[{extra}]"',
+            file=sys.stderr,
+        )
+        return 2
 
 
 if __name__ == "__main__":

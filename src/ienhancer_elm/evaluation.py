@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .metrics import metrics_with_intervals
 from .predict import load_model, predict_records, shipped_model_path
 from .sequences import Record
 
@@ -90,6 +89,8 @@ def load_scorer(model: str | None, device=None, revision=None, batch_size=32, co
 
 def evaluate(scorer, dataset: str, config: str, split: str, n_resamples=1000, seed=0) -> dict:
     """Figures with 95% bootstrap intervals on the whole split and on the rows not in training."""
+    from .metrics import metrics_with_intervals  # scikit-learn: the `data` extra
+
     rows = load_split(dataset, config, split)
     labels, in_train = np.array(rows["label"]), np.array(rows["in_train"])
     probabilities = scorer.score(rows["id"], rows["sequence"])

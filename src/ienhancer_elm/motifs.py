@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.stats import false_discovery_control, hypergeom
 
 from .data import reverse_complement
 
@@ -61,6 +60,8 @@ class Motif:
 
 def seed_enrichment(regions_by_sequence, positives, negatives, settings: MotifSettings) -> dict[str, tuple]:
     """seed -> (positive sequences with it, all sequences with it, p, q) for seeds of high-attention regions."""
+    from scipy.stats import false_discovery_control, hypergeom  # the `motifs` extra
+
     seeds = {
         sequence[start : start + settings.seed_length]
         for sequence, regions in regions_by_sequence
@@ -213,6 +214,7 @@ def jaspar_vertebrates(release: str):
 def match_jaspar(motifs: list[Motif], settings: MotifSettings, top: int = 3) -> None:
     """Fill each motif's `matches`: the best JASPAR hits by TOMTOM p-value, with per-query BH q-values."""
     from memelite import tomtom
+    from scipy.stats import false_discovery_control
 
     if not motifs:
         return
