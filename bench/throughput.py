@@ -32,6 +32,7 @@ from ienhancer_elm.evaluation import load_split
 from ienhancer_elm.hub_export import write_model_folder
 from ienhancer_elm.modeling_ienhancer_elm import mean_of_kmer_states
 from ienhancer_elm.predict import bf16_supported, load_model, predict_records
+from ienhancer_elm.publishing import export_member
 from ienhancer_elm.sequences import Record
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,17 +44,6 @@ def random_ensemble(kmers, folder: Path) -> Path:
     torch.manual_seed(0)
     config = IEnhancerELMConfig(kmers=list(kmers), member_configs={str(k): MEMBER for k in kmers})
     return write_model_folder(IEnhancerELMForSequenceClassification(config).eval(), folder)
-
-
-def export_dnabert_members(model, folder: Path) -> dict[int, Path]:
-    """Each member's encoder as a DNABERT-layout folder (config, weights, vocab.txt) for the stock classes."""
-    paths = {}
-    for k in model.config.kmers:
-        path = folder / f"member_k{k}"
-        model.member(k).bert.save_pretrained(path)
-        KmerTokenizer(kmers=(k,)).save_pretrained(path)
-        paths[k] = path
-    return paths
 
 
 def timed(function, repeat=1):
@@ -165,7 +155,7 @@ def main():
         folder = random_ensemble(args.kmers, Path(tmp) / "ensemble")
         model, tokenizer = load_model(folder, "cpu", precision="auto")
         fp32_model, _ = load_model(folder, "cpu", precision="fp32")  # (b) and the autocast variant start from fp32
-        member_dirs = export_dnabert_members(fp32_model, Path(tmp))
+        member_dirs = {k: export_member(fp32_model, k, Path(tmp) / f"member_k{k}") for k in args.kmers}
         stock = {k: BertTokenizer.from_pretrained(path, do_lower_case=False) for k, path in member_dirs.items()}
         members = {
             k: (stock[k], BertModel.from_pretrained(path, add_pooling_layer=False, dtype=torch.float32).eval())
