@@ -9,6 +9,7 @@
     member weights and heads, so the calls must be identical (a `BertForSequenceClassification` costs
     the same but its CLS head could not give the same labels);
 (c) tokenization alone, this package against (b)'s;
+(a') with `--compile`: (a) after `torch.compile` (inductor, weight freezing, max-autotune), a trial;
 (d) `scan` in bp/s on slices of the hg38 chr2 slice, with peak memory, in fresh processes.
 Weights are random (seeded) with the shipped member size; speed does not depend on them.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import subprocess
 import sys
 import tempfile
@@ -44,6 +46,13 @@ def random_ensemble(kmers, folder: Path) -> Path:
     torch.manual_seed(0)
     config = IEnhancerELMConfig(kmers=list(kmers), member_configs={str(k): MEMBER for k in kmers})
     return write_model_folder(IEnhancerELMForSequenceClassification(config).eval(), folder)
+
+
+def cpu_model() -> str:
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else platform.processor()
 
 
 def timed(function, repeat=1):
@@ -78,6 +87,22 @@ def run_naive(members: dict, heads: dict, sequences, batch_size):
             probabilities.append(torch.sigmoid(logits))
         per_member.append(torch.cat(probabilities))
     return torch.stack(per_member, -1).mean(-1).tolist()
+
+
+def compiled_run(model, tokenizer, sequences, batch_size, eager_s, eager_probabilities) -> dict:
+    """(a) under torch.compile: the first pass (compiling every batch shape) and the steady state after it."""
+    import torch._inductor.config
+
+    torch._inductor.config.freezing = True  # weights become constants: oneDNN prepacking and folding
+    compiled = torch.compile(model, mode="max-autotune")
+    first_s, _ = timed(lambda: run_package(compiled, tokenizer, sequences, batch_size))
+    steady_s, probabilities = timed(lambda: run_package(compiled, tokenizer, sequences, batch_size), repeat=2)
+    return {
+        "first_pass_s": first_s,
+        "seq_per_s": len(sequences) / steady_s,
+        "over_eager": eager_s / steady_s,
+        "max_difference_to_eager": max(abs(a - b) for a, b in zip(probabilities, eager_probabilities)),
+    }
 
 
 def tokenization_times(sequences, kmers, stock_tokenizers):
@@ -137,6 +162,7 @@ def main():
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--scan-mbp", type=float, nargs="*", default=[1.0, 2.3])
     parser.add_argument("--scan-stride", type=int, default=200, help="window stride of the scan runs")
+    parser.add_argument("--compile", action="store_true", help="also time (a) under torch.compile")
     parser.add_argument("-o", "--output", default="bench/results.json")
     args = parser.parse_args()
     transformers_logging.disable_progress_bar()
@@ -144,6 +170,7 @@ def main():
     sequences = load_split(REPO / "hub_configs/datasets/ienhancer-benchmarks", "layer1", "test")["sequence"]
     sequences = list(sequences)[: args.sequences]
     results = {
+        "cpu": cpu_model(),
         "torch_threads": torch.get_num_threads(),
         "bf16_units": bf16_supported(torch.device("cpu")),
         "member": MEMBER,
@@ -185,6 +212,9 @@ def main():
         }
         peak = results["predict"]["measured_matmul_peak_gflop_per_s"]["bf16" if results["bf16_units"] else "fp32"]
         results["predict"]["fraction_of_matmul_peak"] = results["predict"]["package_gflop_per_s"] / peak
+        if args.compile:
+            results["compiled"] = compiled_run(model, tokenizer, sequences, args.batch_size, package_s, ours)
+            results["compiled"]["over_naive"] = results["compiled"]["seq_per_s"] / results["predict"]["naive_seq_per_s"]
         ours_tok, naive_tok = tokenization_times(sequences * 10, tuple(args.kmers), stock)
         results["tokenization"] = {
             "sequences": len(sequences) * 10,
