@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -50,6 +51,14 @@ def launch(script, settings, tmp_path, processes=1):
     done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
+
+
+def score_heldout(runs, dataset, tmp_path) -> dict:
+    output = tmp_path / "heldout.json"
+    command = [sys.executable, str(REPO / "training" / "score_heldout.py"), *runs, "--dataset", str(dataset)]
+    done = subprocess.run([*command, "-o", str(output)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(output.read_text())
 
 
 def final_weights(run_dir):
@@ -173,6 +182,12 @@ def test_pretrain_finetune_ensemble_pipeline_end_to_end(dataset, tmp_path):
     report = json.loads((tmp_path / "ensemble" / "cv_results.json").read_text())
     assert set(report["chosen_kmers"]) <= {3, 4} and 0 < report["threshold"] < 1
     assert report["cv_at_threshold"]["n"] == 16  # the ids held out by both: fold 0 of k = 4 (k = 3 covers all 32)
+    rescored = score_heldout(members, dataset, tmp_path)
+    assert rescored["n"] == 16
+    for run in members:  # rescoring the fold models in fp32 gives back the AUCs they were selected by
+        best_aucs = json.loads((Path(run) / "summary.json").read_text())["best_valid_auc"].values()
+        if len(best_aucs) == 1:
+            assert rescored["member_auc"][run] == pytest.approx(next(iter(best_aucs)), abs=1e-6)
     from ienhancer_elm.cli import main
 
     widget = str(REPO / "examples" / "sample.fasta")

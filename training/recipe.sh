@@ -7,10 +7,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 accelerate_config=${1:-training/accelerate/cpu.yaml}
 launch() { accelerate launch --config_file "$accelerate_config" "$@"; }
+output_dir() { python -c 'import json, sys; print(json.load(open(sys.argv[1]))["output_dir"])' "$1"; }
 for k in ${KMERS:-3 4 5 6}; do
     [ -f "runs/pretrain_k$k/member/config.json" ] || launch training/pretrain_mlm.py "training/configs/pretrain_k$k.json"
     for layer in layer1 layer2; do
-        [ -f "runs/finetune_k${k}_$layer/summary.json" ] || launch training/finetune.py "training/configs/finetune_k${k}_$layer.json"
+        config="training/configs/finetune_k${k}_$layer.json"
+        [ -f "$(output_dir "$config")/summary.json" ] || launch training/finetune.py "$config"
     done
 done
 for layer in layer1 layer2; do
