@@ -41,3 +41,14 @@ def test_shipped_folder_carries_the_current_hub_code_and_its_reports(layer):
         assert (folder / name).read_text() == (package / name).read_text(), f"{layer}: stale {name}"
     assert {"README.md", "cv_results.json", "training.json", "model.safetensors"} <= {p.name for p in folder.iterdir()}
     assert not [p for p in folder.iterdir() if p.suffix in (".bin", ".pt", ".pkl")]
+
+
+@pytest.mark.parametrize("layer", list(SHIPPED_MODELS))
+def test_shipped_card_describes_the_recipe_its_members_were_trained_with(layer):
+    folder = shipped_model_path(layer)
+    training = json.loads((folder / "training.json").read_text())
+    both_strands = {m["arguments"].get("reverse_complement_augmentation", False) for m in training["members"].values()}
+    assert len(both_strands) == 1
+    card = (folder / "README.md").read_text()
+    assert ("both strands of every training sequence" in card) == both_strands.pop()
+    assert f"threshold {json.loads((folder / 'cv_results.json').read_text())['threshold']}" in card

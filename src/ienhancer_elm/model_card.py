@@ -155,6 +155,8 @@ def training_section(training: dict) -> str:
         windows = pretraining.get("kept_both_strands", "none (from scratch or DNABERT)")
         args = member["arguments"]
         recipe = f"lr {args['learning_rate']}, batch {args['batch_size']}, up to {args['epochs']} epochs, patience {args['patience']}"
+        if args.get("reverse_complement_augmentation"):
+            recipe += ", both strands of every training sequence"
         best_epoch = ", ".join(str(e) for e in member["summary"]["best_epochs"].values())
         auc = ", ".join(f"{a:.3f}" for a in member["summary"]["best_valid_auc"].values())
         minutes = member.get("seconds", 0) / 60
