@@ -1,6 +1,7 @@
 """Throughput of ienhancer-elm against the way DNABERT models are usually run, measured side by side.
 
     python bench/throughput.py [--sequences 400] [--scan-mbp 1.0 2.3] [-o bench/results.json]
+    python bench/throughput.py --device cuda --copies 20 --batch-size 256 -o bench/results-gpu.json
 
 (a) this package: `predict_records` on the ensemble (vectorised k-mers, length buckets, weights cast to
     bf16 where the CPU has bf16 units, inference mode); also with fp32 weights under bf16 autocast;
@@ -81,7 +82,7 @@ def run_naive(members: dict, heads: dict, sequences, batch_size):
         probabilities = []
         for start in range(0, len(sequences), batch_size):
             texts = [python_kmers(s, k) for s in sequences[start : start + batch_size]]
-            batch = tokenizer(texts, padding=True, return_tensors="pt")
+            batch = tokenizer(texts, padding=True, return_tensors="pt").to(encoder.device)
             states = encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
             logits = heads[k](mean_of_kmer_states(states, batch["attention_mask"])).squeeze(-1)
             probabilities.append(torch.sigmoid(logits))
@@ -125,13 +126,19 @@ def forward_flops(sequences, kmers) -> float:
     return total
 
 
-def matmul_peak(dtype) -> float:
-    a, b = torch.randn(4096, 4096, dtype=dtype), torch.randn(4096, 4096, dtype=dtype)
-    seconds, _ = timed(lambda: a @ b, repeat=3)
-    return 2 * 4096**3 / seconds
+def matmul_peak(dtype, device) -> float:
+    a, b = (torch.randn(8192, 8192, dtype=dtype, device=device) for _ in range(2))
+    synchronised = (lambda: (a @ b).sum().item()) if device.type == "cuda" else (lambda: a @ b)
+    synchronised()
+    seconds, _ = timed(synchronised, repeat=3)
+    return 2 * 8192**3 / seconds
 
 
-def scan_run(model_dir: Path, megabases: float, stride: int, workdir: Path) -> dict:
+def device_name(device) -> str:
+    return torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
+
+
+def scan_run(model_dir: Path, megabases: float, stride: int, workdir: Path, device: str, batch_size: int) -> dict:
     """Scan the first `megabases` of the hg38 slice in a fresh process; bp/s and peak resident memory."""
     from ienhancer_elm.training.pretraining import read_fasta
 
@@ -142,7 +149,7 @@ def scan_run(model_dir: Path, megabases: float, stride: int, workdir: Path) -> d
     code = (
         "import resource, sys, time; from ienhancer_elm.cli import main; t = time.perf_counter(); "
         f"main(['scan', {str(fasta)!r}, '--model', {str(model_dir)!r}, '-o', {str(workdir / 'out.bed')!r}, "
-        f"'--stride', '{stride}', '--no-progress']); "
+        f"'--stride', '{stride}', '--device', {device!r}, '--batch-size', '{batch_size}', '--no-progress']); "
         "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -160,6 +167,8 @@ def main():
     parser.add_argument("--sequences", type=int, default=400, help="layer-1 test sequences to classify")
     parser.add_argument("--kmers", type=int, nargs="+", default=[3, 4, 5, 6])
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--copies", type=int, default=1, help="repeat the sequences, for devices 400 cannot fill")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, ... (tokenization always runs on the CPU)")
     parser.add_argument("--scan-mbp", type=float, nargs="*", default=[1.0, 2.3])
     parser.add_argument("--scan-stride", type=int, default=200, help="window stride of the scan runs")
     parser.add_argument("--compile", action="store_true", help="also time (a) under torch.compile")
@@ -168,11 +177,12 @@ def main():
     transformers_logging.disable_progress_bar()
     torch.manual_seed(0)
     sequences = load_split(REPO / "hub_configs/datasets/ienhancer-benchmarks", "layer1", "test")["sequence"]
-    sequences = list(sequences)[: args.sequences]
+    sequences = list(sequences)[: args.sequences] * args.copies
+    device = torch.device(args.device)
     results = {
-        "cpu": cpu_model(),
+        "device": device_name(device),
         "torch_threads": torch.get_num_threads(),
-        "bf16_units": bf16_supported(torch.device("cpu")),
+        "bf16_units": bf16_supported(device),
         "member": MEMBER,
         "kmers": args.kmers,
         "sequences": len(sequences),
@@ -180,12 +190,15 @@ def main():
     }
     with tempfile.TemporaryDirectory() as tmp:
         folder = random_ensemble(args.kmers, Path(tmp) / "ensemble")
-        model, tokenizer = load_model(folder, "cpu", precision="auto")
-        fp32_model, _ = load_model(folder, "cpu", precision="fp32")  # (b) and the autocast variant start from fp32
+        model, tokenizer = load_model(folder, device, precision="auto")
+        fp32_model, _ = load_model(folder, device, precision="fp32")  # (b) and the autocast variant start from fp32
         member_dirs = {k: export_member(fp32_model, k, Path(tmp) / f"member_k{k}") for k in args.kmers}
         stock = {k: BertTokenizer.from_pretrained(path, do_lower_case=False) for k, path in member_dirs.items()}
         members = {
-            k: (stock[k], BertModel.from_pretrained(path, add_pooling_layer=False, dtype=torch.float32).eval())
+            k: (
+                stock[k],
+                BertModel.from_pretrained(path, add_pooling_layer=False, dtype=torch.float32).to(device).eval(),
+            )
             for k, path in member_dirs.items()
         }
         heads = {k: fp32_model.member(k).head for k in args.kmers}
@@ -206,8 +219,8 @@ def main():
             "max_probability_difference": max(abs(a - b) for a, b in zip(ours, theirs)),
             "package_gflop_per_s": flops / package_s / 1e9,
             "measured_matmul_peak_gflop_per_s": {
-                "fp32": matmul_peak(torch.float32) / 1e9,
-                "bf16": matmul_peak(torch.bfloat16) / 1e9,
+                "fp32": matmul_peak(torch.float32, device) / 1e9,
+                "bf16": matmul_peak(torch.bfloat16, device) / 1e9,
             },
         }
         peak = results["predict"]["measured_matmul_peak_gflop_per_s"]["bf16" if results["bf16_units"] else "fp32"]
@@ -215,15 +228,18 @@ def main():
         if args.compile:
             results["compiled"] = compiled_run(model, tokenizer, sequences, args.batch_size, package_s, ours)
             results["compiled"]["over_naive"] = results["compiled"]["seq_per_s"] / results["predict"]["naive_seq_per_s"]
-        ours_tok, naive_tok = tokenization_times(sequences * 10, tuple(args.kmers), stock)
+        ours_tok, naive_tok = tokenization_times(sequences[:400] * 10, tuple(args.kmers), stock)
         results["tokenization"] = {
-            "sequences": len(sequences) * 10,
+            "sequences": len(sequences[:400]) * 10,
             "package_s": ours_tok,
             "naive_s": naive_tok,
             "speedup": naive_tok / ours_tok,
         }
         if GENOME.is_file() and args.scan_mbp:
-            scans = [scan_run(folder, mbp, args.scan_stride, Path(tmp)) for mbp in args.scan_mbp]
+            scans = [
+                scan_run(folder, mbp, args.scan_stride, Path(tmp), args.device, args.batch_size)
+                for mbp in args.scan_mbp
+            ]
             results["scan"] = {
                 "window": 200,
                 "stride": args.scan_stride,

@@ -12,7 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from ienhancer_elm.data import reverse_complement
-from ienhancer_elm.training.pretraining import corpus_windows, mask_kmer_spans
+from ienhancer_elm.training.pretraining import corpus_windows, hold_out_tails, mask_kmer_spans
 
 from conftest import REPO, synthetic_sequences, write_synthetic_dataset
 
@@ -130,6 +130,29 @@ def test_masking_covers_whole_kmer_spans_and_never_specials():
     assert (corrupted[masked] == 4).float().mean() > 0.7
     runs = [len(run) for row in masked.int().tolist() for run in "".join(map(str, row)).split("0") if run]
     assert min(runs) >= 2 and sum(r >= 3 for r in runs) / len(runs) > 0.8  # spans of k, clipped only at edges
+
+
+def test_held_out_tails_never_overlap_training_and_short_records_stay_whole():
+    records = [("chr", "ACGT" * 100), ("short", "ACGTA" * 10)]
+    training, heldout = hold_out_tails(records, validation_bp=100)
+    assert training == [("chr", "ACGT" * 75), ("short", "ACGTA" * 10)] and heldout == [("chr", "ACGT" * 25)]
+    assert hold_out_tails(records, 0) == (records, [])
+
+
+def test_pretraining_logs_heldout_masked_lm_loss_and_stops_on_its_budget(tmp_path):
+    sequences, _ = synthetic_sequences(30, 120, seed=7)
+    (tmp_path / "corpus.fa").write_text(">long\n" + "".join(sequences) + "\n")
+    out = tmp_path / "pretrain"
+    settings = {**{key: TINY_RUN[key] for key in ("k", "hidden_size", "num_attention_heads", "intermediate_size")}}
+    settings |= {"num_hidden_layers": 1, "output_dir": str(out), "corpus": [str(tmp_path / "corpus.fa")]}
+    settings |= {"window": 60, "stride": 30, "validation_bp": 600, "batch_size": 8, "epochs": 50, "cpu": True}
+    launch("pretrain_mlm.py", {**settings, "max_minutes": 1e-6}, tmp_path)  # spent during the first epoch
+    epochs = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    summary = json.loads((out / "corpus.json").read_text())
+    assert len(epochs) == 1 and summary["epochs_trained"] == 1 and summary["stopped_by_budget"]
+    assert summary["validation_windows"] == 2 * 600 // 60
+    assert 0 < epochs[0]["valid_masked_accuracy"] < 1 and epochs[0]["valid_mlm_loss"] > 0
+    assert (out / "member" / "model.safetensors").is_file()
 
 
 def test_pretrain_finetune_ensemble_pipeline_end_to_end(dataset, tmp_path):

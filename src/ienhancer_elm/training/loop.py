@@ -32,6 +32,7 @@ class LoopSettings:
     grad_clip: float = 2.0
     checkpoint_every: int = 0  # steps between mid-epoch checkpoints; 0: at epoch ends only
     patience: int = 0  # epochs without improvement before stopping; 0: never stop early
+    max_minutes: float = 0  # a compute budget: no epoch starts after this many minutes of this process; 0: none
     stop_after_steps: int = 0  # tests only: save and leave after this many steps, as if killed
 
 
@@ -46,6 +47,8 @@ class Progress:
     best_epoch: int = -1
     loss_sum: float = 0.0  # over the current epoch's steps, resumed with it
     history: list = field(default_factory=list)
+    finished: bool = False  # False while a run can still be resumed
+    stopped_by_budget: bool = False
 
     def state_dict(self):
         return asdict(self)
@@ -91,7 +94,12 @@ def train(
     if (output_dir / CHECKPOINT).is_dir():
         accelerator.load_state(str(output_dir / CHECKPOINT))
         accelerator.print(f"resumed at epoch {progress.epoch}, step {progress.step_in_epoch}")
+    began = time.perf_counter()
     while progress.epoch < settings.epochs and not _patience_spent(progress, settings):
+        if settings.max_minutes and time.perf_counter() - began > 60 * settings.max_minutes:
+            progress.stopped_by_budget = True
+            accelerator.print(f"compute budget of {settings.max_minutes} min spent after {progress.epoch} epochs")
+            break
         started = time.perf_counter()
         if not _run_epoch(accelerator, model, optimizer, scheduler, train_loader, settings, progress, output_dir):
             return progress  # stopped on purpose (tests)
@@ -108,6 +116,7 @@ def train(
         progress.epoch, progress.step_in_epoch, progress.loss_sum = progress.epoch + 1, 0, 0.0
         _log(accelerator, output_dir, metrics)
         _save(accelerator, output_dir)
+    progress.finished = True
     accelerator.wait_for_everyone()
     check_ranks_agree(accelerator, model)
     return progress

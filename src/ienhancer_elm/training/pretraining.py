@@ -1,7 +1,9 @@
 """Masked-language-model pretraining of one k-mer member (an "enhancer language model").
 
 Corpus: windows of FASTA records (both strands; windows with N skipped), minus every window that
-overlaps an occurrence of a test-set sequence on either strand. Masking follows DNABERT: whole
+overlaps an occurrence of a test-set sequence on either strand. With `validation_bp`, the tail of
+every long record is held out, and the masked-LM loss on its windows is logged after each epoch, to
+see whether longer pretraining on a small corpus still generalises. Masking follows DNABERT: whole
 spans of k consecutive k-mer tokens, since a lone masked k-mer is given away by its overlapping
 neighbours. The result is a DNABERT-layout folder (`config.json`, safetensors, `vocab.txt`) that
 `IEnhancerELMForSequenceClassification.from_members` and fine-tuning take as `init`.
@@ -35,6 +37,7 @@ class PretrainArguments:
     k: int = 3
     window: int = 200
     stride: int = 100
+    validation_bp: int = field(default=0, metadata={"help": "hold out this many bases at the end of each long record"})
     mlm_probability: float = 0.15
     hidden_size: int = 256
     num_hidden_layers: int = 4
@@ -48,6 +51,7 @@ class PretrainArguments:
     warmup_steps: int = 500
     grad_clip: float = 1.0
     checkpoint_every: int = 500
+    max_minutes: float = field(default=0, metadata={"help": "no epoch starts after this many minutes; 0: no limit"})
     stop_after_steps: int = 0
     seed: int = 42
     mixed_precision: str = "no"
@@ -90,6 +94,20 @@ def corpus_windows(records, excluded: set[str], window: int, stride: int) -> tup
     return kept, counts
 
 
+def hold_out_tails(records, validation_bp: int) -> tuple[list, list]:
+    """(training records, held-out tails): the last `validation_bp` bases of records at least 4 times that long."""
+    if not validation_bp:
+        return list(records), []
+    training, heldout = [], []
+    for name, sequence in records:
+        if len(sequence) >= 4 * validation_bp:
+            training.append((name, sequence[:-validation_bp]))
+            heldout.append((name, sequence[-validation_bp:]))
+        else:
+            training.append((name, sequence))
+    return training, heldout
+
+
 def mask_kmer_spans(input_ids: torch.Tensor, k: int, vocab_size: int, probability: float, generator=None):
     """DNABERT-style masking: spans of k tokens around random centres; 80% [MASK], 10% random, 10% kept."""
     is_kmer = input_ids >= FIRST_KMER_ID
@@ -125,15 +143,49 @@ class MaskedWindows(torch.utils.data.Dataset):
         return batch
 
 
+@torch.no_grad()
+def masked_lm_validation(accelerator, model, batches: list[dict]) -> dict:
+    """Masked-LM loss and accuracy over fixed masked batches of the held-out windows."""
+    model.eval()
+    loss_sum, correct, masked = 0.0, 0, 0
+    for batch in batches:
+        batch = {name: tensor.to(accelerator.device) for name, tensor in batch.items()}
+        with accelerator.autocast():
+            logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits.float()
+        targets = batch["labels"] != -100
+        loss_sum += torch.nn.functional.cross_entropy(logits[targets], batch["labels"][targets], reduction="sum").item()
+        correct += (logits[targets].argmax(-1) == batch["labels"][targets]).sum().item()
+        masked += targets.sum().item()
+    model.train()
+    return {"valid_mlm_loss": loss_sum / max(1, masked), "valid_masked_accuracy": correct / max(1, masked)}
+
+
+def validation_batches(tokenizer, windows: list[str], probability: float, batch_size: int, seed: int) -> list[dict]:
+    """The held-out windows, masked once with a fixed seed so every epoch is scored on the same tokens."""
+    dataset, generator = MaskedWindows(tokenizer, windows, probability), torch.Generator().manual_seed(seed)
+    batches = []
+    for start in range(0, len(windows), batch_size):
+        batch = tokenizer.collate(dataset.items[start : start + batch_size])
+        batch["input_ids"], batch["labels"] = mask_kmer_spans(
+            batch["input_ids"], dataset.k, len(tokenizer), probability, generator
+        )
+        batches.append(batch)
+    return batches
+
+
 def pretrain(args: PretrainArguments) -> dict:
     accelerator = make_accelerator(args.seed, args.mixed_precision, args.cpu)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     excluded = {sequence for path in args.exclude for _, sequence in read_fasta(path)}
     records = [record for path in args.corpus for record in read_fasta(path)]
+    records, heldout = hold_out_tails(records, args.validation_bp)
     windows, counts = corpus_windows(records, excluded, args.window, args.stride)
+    heldout_windows, _ = corpus_windows(heldout, excluded, args.window, args.window)
+    counts["validation_windows"] = len(heldout_windows)
     accelerator.print(json.dumps(counts))
     tokenizer = KmerTokenizer(kmers=(args.k,))
+    heldout_batches = validation_batches(tokenizer, heldout_windows, args.mlm_probability, 128, args.seed)
     dataset = MaskedWindows(tokenizer, windows, args.mlm_probability)
     loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, collate_fn=dataset.collate)
     torch.manual_seed(args.seed)
@@ -141,13 +193,14 @@ def pretrain(args: PretrainArguments) -> dict:
     settings = LoopSettings(
         **{name: getattr(args, name) for name in LoopSettings.__dataclass_fields__ if hasattr(args, name)}
     )
-    progress = train(accelerator, model, loader, settings, out)
-    if accelerator.is_main_process and progress.epoch >= args.epochs:
+    validate = (lambda model, epoch: masked_lm_validation(accelerator, model, heldout_batches)) if heldout else None
+    progress = train(accelerator, model, loader, settings, out, end_of_epoch=validate)
+    if accelerator.is_main_process and progress.finished:
         model.save_pretrained(out / "member")
         tokenizer.save_pretrained(out / "member")
-        (out / "corpus.json").write_text(
-            json.dumps({**counts, "hardware": hardware(accelerator), "arguments": asdict(args)}, indent=2) + "\n"
-        )
+        summary = {**counts, "epochs_trained": progress.epoch, "stopped_by_budget": progress.stopped_by_budget}
+        summary |= {"hardware": hardware(accelerator), "arguments": asdict(args)}
+        (out / "corpus.json").write_text(json.dumps(summary, indent=2) + "\n")
     finish(accelerator)
     return counts
 
