@@ -52,6 +52,16 @@ def test_baseline_is_chosen_by_cv_and_evaluated(dataset, tmp_path):
     report = json.loads(out.read_text())
     assert report["model"]["kind"] == "k-mer spectrum baseline"
     assert report["results"]["all"]["AUC_ROC"]["value"] > 0.7  # the planted GATA site is learnable from 5-mers
+    compared = tmp_path / "tiny-vs-baseline.json"
+    arguments = ["evaluate", "--model", str(TINY), "--against", model, "--dataset", str(dataset), "--resamples", "50"]
+    assert main([*arguments, "-o", str(compared)]) == 0
+    difference = json.loads(compared.read_text())["difference"]
+    assert difference["against"]["kind"] == "k-mer spectrum baseline" and difference["against_threshold"] == 0.5
+    tiny = json.loads(compared.read_text())["results"]
+    for subset, figures in difference["results"].items():
+        expected = tiny[subset]["AUC_ROC"]["value"] - report["results"][subset]["AUC_ROC"]["value"]
+        assert figures["AUC_ROC"]["value"] == pytest.approx(expected) and figures["n"] == tiny[subset]["n"]
+        assert figures["AUC_ROC"]["ci95"][0] <= figures["AUC_ROC"]["value"] <= figures["AUC_ROC"]["ci95"][1]
 
 
 def test_sequences_the_model_cannot_take_are_a_clear_error(tmp_path, capsys):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ienhancer_elm.metrics import binary_metrics, bootstrap_intervals, metrics_with_intervals
+from ienhancer_elm.metrics import binary_metrics, bootstrap_intervals, metrics_with_intervals, paired_differences
 
 
 def test_metrics_on_a_hand_made_case():
@@ -24,3 +24,28 @@ def test_bootstrap_is_seeded_and_brackets_the_estimate():
     report = metrics_with_intervals(labels, probabilities, n_resamples=200, seed=7)
     for name, (low, high) in first.items():
         assert low <= report[name]["value"] <= high and high - low < 0.25
+
+
+def test_paired_differences_see_a_small_real_gain_that_separate_intervals_miss():
+    rng = np.random.default_rng(2)
+    labels = rng.integers(0, 2, 400)
+    shared = rng.normal(size=400)  # what both models get right or wrong together
+    weaker = labels * 1.0 + shared + rng.normal(scale=0.3, size=400)
+    stronger = labels * 1.25 + shared + rng.normal(scale=0.3, size=400)
+    differences = paired_differences(labels, stronger, weaker, thresholds=(0.6, 0.5), n_resamples=300, seed=0)
+    assert differences["n"] == 400
+    auc = differences["AUC_ROC"]
+    assert auc["value"] == pytest.approx(
+        binary_metrics(labels, stronger)["AUC_ROC"] - binary_metrics(labels, weaker)["AUC_ROC"]
+    )
+    assert 0 < auc["ci95"][0] < auc["value"] < auc["ci95"][1]  # paired: the gain is resolved
+    own = [bootstrap_intervals(labels, p, n_resamples=300, seed=0)["AUC_ROC"] for p in (stronger, weaker)]
+    assert own[0][0] < own[1][1]  # each model's own interval overlaps the other's
+
+
+def test_a_model_against_itself_differs_by_exactly_zero():
+    labels = np.array([1, 0, 1, 1, 0, 0, 1, 0] * 10)
+    probabilities = np.linspace(0.05, 0.95, 80)
+    differences = paired_differences(labels, probabilities, probabilities, n_resamples=50)
+    for name in ("ACC", "MCC", "AUC_ROC"):
+        assert differences[name] == {"value": 0.0, "ci95": [0.0, 0.0]}

@@ -120,6 +120,23 @@ def test_card_figures_come_from_the_evaluation_report(tmp_path):
     assert report["command"] in body and "without `in_train`" in body
 
 
+def test_card_shows_the_paired_difference_against_a_second_model(tmp_path):
+    report = json.loads((REPO / "results" / "baseline-layer1-test.json").read_text())
+    auc = {"value": -0.021, "ci95": [-0.05, 0.01]}
+    figures = {"ACC": auc, "MCC": auc, "Sn": auc, "Sp": auc, "AUC_ROC": auc, "AUC_PR": auc, "n": 400}
+    report["difference"] = {
+        "against": {"kind": "k-mer spectrum baseline", "source": "runs/baseline-layer1/model.joblib"},
+        "against_threshold": 0.5,
+        "results": {"all": figures},
+    }
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    args = ["card", str(TINY), "--repo-id", "test-org/x", "--evaluation", str(tmp_path / "report.json")]
+    assert main([*args, "-o", str(tmp_path / "README.md")]) == 0
+    card = (tmp_path / "README.md").read_text()
+    assert "| all: this model minus the k-mer spectrum baseline | 400 | -0.021 [-0.050, +0.010] |" in card
+    assert "paired bootstrap differences against `runs/baseline-layer1/model.joblib`" in card
+
+
 def test_push_to_an_unreachable_hub_is_a_clear_error():
     env = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "hf_stub_token", "HF_HUB_OFFLINE": "0"}
     command = [sys.executable, "-m", "ienhancer_elm.cli", "push", str(TINY), "--repo-id", "a/b"]

@@ -10,22 +10,20 @@ cd "$(dirname "$0")/.."
 accelerate_config=${1:-training/accelerate/single_gpu.yaml}
 kmers=${KMERS:-3 4 5 6}
 launch() { python -m accelerate.commands.launch --config_file "$accelerate_config" --num_cpu_threads_per_process 2 "$@"; }
-all() { local pid status=0; for pid in "$@"; do wait "$pid" || status=1; done; return $status; }
-# (a bare `wait` would also wait for process substitutions a caller may have opened)
+start() { launch "$2" "$3" >"runs/logs/$1.log" 2>&1 & pids+=($!); } # start NAME SCRIPT CONFIG in the background
+finish() { local pid status=0; for pid in "${pids[@]}"; do wait "$pid" || status=1; done; pids=(); return $status; }
 
 mkdir -p runs/logs runs/configs
 pids=()
 for k in $kmers; do
     for name in pretrain_k$k pretrain_long_k$k; do
         [ -f "runs/$name/member/config.json" ] && continue # the recipe's own pretrained member is reused
-        launch training/pretrain_mlm.py "training/configs/$name.json" >"runs/logs/$name.log" 2>&1 &
-        pids+=($!)
+        start "$name" training/pretrain_mlm.py "training/configs/$name.json"
     done
 done
-all "${pids[@]}"
+finish
 
 for layer in layer1 layer2; do
-    pids=()
     for pretraining in short long; do
         for k in $kmers; do
             name=preview_${pretraining}_k${k}_$layer
@@ -37,11 +35,10 @@ config["init"] = f"runs/pretrain{'_long' if pretraining == 'long' else ''}_k{k}/
 config["output_dir"] = "runs/" + target.split("/")[-1].removesuffix(".json")
 json.dump(config, open(target, "w"), indent=2)
 EOF
-            launch training/finetune.py "runs/configs/$name.json" >"runs/logs/$name.log" 2>&1 &
-            pids+=($!)
+            start "$name" training/finetune.py "runs/configs/$name.json"
         done
     done
-    all "${pids[@]}"
+    finish
     for pretraining in short long; do
         python training/score_heldout.py $(for k in $kmers; do echo "runs/preview_${pretraining}_k${k}_$layer"; done) \
             --config "$layer" -o "results/experiments/$layer-gpu-pretraining-$pretraining.json"

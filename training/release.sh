@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # After training/recipe.sh: score the shipped ensembles on the independent test split (once, at the end),
-# render their model cards from those reports, and record the reference predictions the tests check.
+# with the paired difference against the k-mer baseline; render their model cards from those reports,
+# and record the reference predictions the tests check.
 #   bash training/release.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +12,10 @@ declare -A summary=(
     [layer2]="Layer 2 of iEnhancer-ELM: is an enhancer strong or weak? Apply it to sequences layer 1 calls enhancers (\`ienhancer-elm predict --strength\`)."
 )
 for layer in layer1 layer2; do
-    ienhancer-elm evaluate --config "$layer" -o "results/ienhancer-elm-$layer-test.json" --plot "results/ienhancer-elm-$layer-test.png"
+    baseline=runs/baseline-$layer/model.joblib # the k-mer yardstick, chosen by CV on the training split
+    [ -f "$baseline" ] || ienhancer-elm baseline --config "$layer" -o "runs/baseline-$layer"
+    ienhancer-elm evaluate --config "$layer" --against "$baseline" \
+        -o "results/ienhancer-elm-$layer-test.json" --plot "results/ienhancer-elm-$layer-test.png"
     ienhancer-elm card "$trained/ienhancer-elm-$layer" --repo-id "${repo[$layer]}" --summary "${summary[$layer]}" \
         --evaluation "results/ienhancer-elm-$layer-test.json"
 done

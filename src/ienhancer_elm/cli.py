@@ -138,6 +138,10 @@ def _add_evaluate_parser(commands) -> None:
     evaluate.add_argument("--split", default="test")
     evaluate.add_argument("-o", "--output", help="write the figures as JSON here")
     evaluate.add_argument("--plot", help="draw ROC and precision-recall curves to this image")
+    evaluate.add_argument(
+        "--against",
+        help="a second model (ensemble folder, Hub id or baseline .joblib): add the paired bootstrap difference",
+    )
     evaluate.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
     evaluate.add_argument("--seed", type=int, default=0)
     evaluate.add_argument("--batch-size", type=int, default=32)
@@ -265,7 +269,8 @@ def run_evaluate(args) -> int:
     from .evaluation import evaluate, format_table, load_scorer, plot_curves, write_report
 
     scorer = load_scorer(args.model, args.device, args.revision, args.batch_size, args.config)
-    report = evaluate(scorer, args.dataset, args.config, args.split, args.resamples, args.seed)
+    against = load_scorer(args.against, args.device, None, args.batch_size, args.config) if args.against else None
+    report = evaluate(scorer, args.dataset, args.config, args.split, args.resamples, args.seed, against)
     print(format_table(report))
     if args.output:
         write_report(report, args.output)

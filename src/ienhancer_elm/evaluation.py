@@ -87,15 +87,18 @@ def load_scorer(model: str | None, device=None, revision=None, batch_size=32, co
     return EnsembleScorer(model, device, revision, batch_size, "layer2" if config == "layer2" else "layer1")
 
 
-def evaluate(scorer, dataset: str, config: str, split: str, n_resamples=1000, seed=0) -> dict:
-    """Figures with 95% bootstrap intervals on the whole split and on the rows not in training."""
-    from .metrics import metrics_with_intervals  # scikit-learn: the `data` extra
+def evaluate(scorer, dataset: str, config: str, split: str, n_resamples=1000, seed=0, against=None) -> dict:
+    """Figures with 95% bootstrap intervals on the whole split and on the rows not in training.
+
+    With `against` (a second scorer), also the paired difference of every figure, this model minus that one.
+    """
+    from .metrics import metrics_with_intervals, paired_differences  # scikit-learn: the `data` extra
 
     rows = load_split(dataset, config, split)
     labels, in_train = np.array(rows["label"]), np.array(rows["in_train"])
     probabilities = scorer.score(rows["id"], rows["sequence"])
     subsets = {"all": np.ones(len(labels), bool), "without_in_train": ~in_train}
-    return {
+    report = {
         "model": scorer.description,
         "dataset": {
             "source": str(dataset),
@@ -112,18 +115,39 @@ def evaluate(scorer, dataset: str, config: str, split: str, n_resamples=1000, se
         "command": " ".join(["ienhancer-elm", *sys.argv[1:]]),
         "_curves": (labels, probabilities),
     }
+    if against is not None:
+        theirs = against.score(rows["id"], rows["sequence"])
+        thresholds = (scorer.threshold, against.threshold)
+        report["difference"] = {
+            "against": against.description,
+            "against_threshold": against.threshold,
+            "results": {
+                name: paired_differences(labels[mask], probabilities[mask], theirs[mask], thresholds, n_resamples, seed)
+                for name, mask in subsets.items()
+            },
+        }
+    return report
 
 
 def format_table(report: dict) -> str:
-    lines = [
-        f"{'subset':<18}{'n':>5}  " + "  ".join(f"{m:>22}" for m in ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR"))
-    ]
-    for subset, figures in report["results"].items():
-        cells = [
-            f"{figures[m]['value']:.3f} [{figures[m]['ci95'][0]:.3f},{figures[m]['ci95'][1]:.3f}]"
-            for m in ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR")
-        ]
-        lines.append(f"{subset:<18}{figures['n']:>5}  " + "  ".join(f"{c:>22}" for c in cells))
+    lines = [_table(report["results"], "subset")]
+    if "difference" in report:
+        lines += ["", f"this model minus {report['difference']['against']['source']} (paired bootstrap)"]
+        lines.append(_table(report["difference"]["results"], "difference", signed=True))
+    return "\n".join(lines)
+
+
+def _table(results: dict, title: str, signed: bool = False) -> str:
+    names = ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR")
+    number = "{:+.3f}" if signed else "{:.3f}"
+    lines = [f"{title:<18}{'n':>5}  " + "  ".join(f"{m:>24}" for m in names)]
+    for subset, figures in results.items():
+        cells = []
+        for name in names:
+            value, (low, high) = figures[name]["value"], figures[name]["ci95"]
+            cells.append(f"{number.format(value)} [{number.format(low)},{number.format(high)}]")
+        count = figures.get("n", "")
+        lines.append(f"{subset:<18}{count:>5}  " + "  ".join(f"{c:>24}" for c in cells))
     return "\n".join(lines)
 
 

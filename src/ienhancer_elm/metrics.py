@@ -31,6 +31,33 @@ def bootstrap_intervals(labels, probabilities, threshold=0.5, n_resamples=1000, 
     rng = np.random.default_rng(seed)
     draws = [rng.integers(0, len(labels), len(labels)) for _ in range(n_resamples)]
     values = np.array([list(binary_metrics(labels[i], probabilities[i], threshold).values()) for i in draws])
+    return _percentile_intervals(values, level)
+
+
+def paired_differences(labels, first, second, thresholds=(0.5, 0.5), n_resamples=1000, seed=0, level=0.95) -> dict:
+    """`first` minus `second` on every metric, each model at its own threshold, with a 95% interval.
+
+    Both models' scores of a sequence are resampled together, so the interval keeps what the two share
+    (the same easy and hard sequences) and is the one to read when asking which model is better;
+    comparing each model's own interval is too cautious.
+    """
+    labels = np.asarray(labels)
+    first, second = np.asarray(first, dtype=float), np.asarray(second, dtype=float)
+
+    def difference(rows):
+        ours = binary_metrics(labels[rows], first[rows], thresholds[0])
+        theirs = binary_metrics(labels[rows], second[rows], thresholds[1])
+        return [ours[name] - theirs[name] for name in METRICS]
+
+    rng = np.random.default_rng(seed)
+    point = difference(np.arange(len(labels)))
+    values = np.array([difference(rng.integers(0, len(labels), len(labels))) for _ in range(n_resamples)])
+    intervals = _percentile_intervals(values, level)
+    differences = {name: {"value": float(value), "ci95": list(intervals[name])} for name, value in zip(METRICS, point)}
+    return differences | {"n": int(len(labels))}
+
+
+def _percentile_intervals(values: np.ndarray, level: float) -> dict[str, tuple[float, float]]:
     tail = (1 - level) / 2 * 100
     with warnings.catch_warnings():  # a metric undefined in every resample (one class only) stays NaN
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -79,26 +79,44 @@ def _model_index(repo_id: str, evaluations: list[dict]) -> list[str]:
     return lines
 
 
-def _figure(entry) -> str:
+def _figure(entry, number: str = "{:.3f}") -> str:
     if not isinstance(entry, dict) or entry.get("value") is None or math.isnan(entry["value"]):
         return "undefined (one class)"
     low, high = entry["ci95"]
     if low is None or high is None:
-        return f"{entry['value']:.3f}"
-    return f"{entry['value']:.3f} [{low:.3f}, {high:.3f}]"
+        return number.format(entry["value"])
+    return f"{number.format(entry['value'])} [{number.format(low)}, {number.format(high)}]"
+
+
+SUBSETS = (("all", "all"), ("without_in_train", "without `in_train`"))
 
 
 def results_table(evaluations: list[dict]) -> str:
     rows = ["| split | rows | n | " + " | ".join(METRICS) + " |", "|---" * (3 + len(METRICS)) + "|"]
+    notes = []
     for report in evaluations:
-        data = report["dataset"]
-        for subset, label in (("all", "all"), ("without_in_train", "without `in_train`")):
+        split = f"{report['dataset']['config']} {report['dataset']['split']}"
+        for subset, label in SUBSETS:
             figures = report["results"].get(subset)
             if figures:
                 cells = " | ".join(_figure(figures.get(metric)) for metric in METRICS)
-                rows.append(f"| {data['config']} {data['split']} | {label} | {figures['n']} | {cells} |")
+                rows.append(f"| {split} | {label} | {figures['n']} | {cells} |")
+        if "difference" in report:
+            against = report["difference"]["against"]
+            for subset, label in SUBSETS:
+                figures = report["difference"]["results"].get(subset)
+                if figures:
+                    cells = " | ".join(_figure(figures.get(metric), "{:+.3f}") for metric in METRICS)
+                    rows.append(
+                        f"| {split} | {label}: this model minus the {against['kind']} | {figures['n']} | {cells} |"
+                    )
+            notes.append(
+                f'Rows "minus" are paired bootstrap differences against `{against["source"]}` (threshold '
+                f"{report['difference']['against_threshold']}), both scored on the same resampled sequences; "
+                "an interval that spans 0 means neither model is shown better."
+            )
     commands = "\n".join(f"- `{report['command']}`" for report in evaluations)
-    return "\n".join(rows) + "\n\nMade by:\n" + commands + "\n"
+    return "\n".join(rows) + "\n\n" + "".join(note + "\n\n" for note in notes) + "Made by:\n" + commands + "\n"
 
 
 def cv_section(cv: dict) -> str:
