@@ -125,7 +125,11 @@ def test_card_shows_the_paired_difference_against_a_second_model(tmp_path):
     auc = {"value": -0.021, "ci95": [-0.05, 0.01]}
     figures = {"ACC": auc, "MCC": auc, "Sn": auc, "Sp": auc, "AUC_ROC": auc, "AUC_PR": auc, "n": 400}
     report["difference"] = {
-        "against": {"kind": "k-mer spectrum baseline", "source": "runs/baseline-layer1/model.joblib"},
+        "against": {
+            "kind": "k-mer spectrum baseline",
+            "source": "runs/baseline-layer1/model.joblib",
+            "chosen": "svm_rbf",
+        },
         "against_threshold": 0.5,
         "results": {"all": figures},
     }
@@ -134,7 +138,10 @@ def test_card_shows_the_paired_difference_against_a_second_model(tmp_path):
     assert main([*args, "-o", str(tmp_path / "README.md")]) == 0
     card = (tmp_path / "README.md").read_text()
     assert "| all: this model minus the k-mer spectrum baseline | 400 | -0.021 [-0.050, +0.010] |" in card
-    assert "paired bootstrap differences against `runs/baseline-layer1/model.joblib`" in card
+    assert (
+        "paired bootstrap differences against the k-mer spectrum baseline `runs/baseline-layer1/model.joblib`" in card
+    )
+    assert "svm_rbf chosen by 5-fold CV on the training split" in card
 
 
 def test_push_to_an_unreachable_hub_is_a_clear_error():

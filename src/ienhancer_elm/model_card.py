@@ -111,12 +111,21 @@ def results_table(evaluations: list[dict]) -> str:
                         f"| {split} | {label}: this model minus the {against['kind']} | {figures['n']} | {cells} |"
                     )
             notes.append(
-                f'Rows "minus" are paired bootstrap differences against `{against["source"]}` (threshold '
-                f"{report['difference']['against_threshold']}), both scored on the same resampled sequences; "
-                "an interval that spans 0 means neither model is shown better."
+                f'Rows "minus" are paired bootstrap differences against {_describe(against)}, at its threshold '
+                f"{report['difference']['against_threshold']}; both are scored on the same resampled sequences, "
+                "and an interval that spans 0 means neither model is shown better."
             )
     commands = "\n".join(f"- `{report['command']}`" for report in evaluations)
     return "\n".join(rows) + "\n\n" + "".join(note + "\n\n" for note in notes) + "Made by:\n" + commands + "\n"
+
+
+def _describe(model: dict) -> str:
+    if model.get("kind") == "k-mer spectrum baseline":
+        return (
+            f"the k-mer spectrum baseline `{model['source']}` (`ienhancer-elm baseline`: k = 1..5 frequencies, "
+            f"{model['chosen']} chosen by 5-fold CV on the training split)"
+        )
+    return f"`{model.get('source')}`"
 
 
 def cv_section(cv: dict) -> str:
