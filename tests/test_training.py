@@ -12,6 +12,8 @@ import torch
 from safetensors.torch import load_file
 
 from ienhancer_elm.data import reverse_complement
+from ienhancer_elm.tokenization_ienhancer_elm import KmerTokenizer
+from ienhancer_elm.training.finetuning import crop_ends, random_ends
 from ienhancer_elm.training.pretraining import corpus_windows, hold_out_tails, mask_kmer_spans
 
 from conftest import REPO, synthetic_sequences, write_synthetic_dataset
@@ -132,6 +134,19 @@ def test_masking_covers_whole_kmer_spans_and_never_specials():
     assert min(runs) >= 2 and sum(r >= 3 for r in runs) / len(runs) > 0.8  # spans of k, clipped only at edges
 
 
+def test_cropped_ids_are_the_ids_of_the_cropped_sequence():
+    tokenizer = KmerTokenizer(kmers=(3, 6))
+    sequence = synthetic_sequences(1, 60, seed=1)[0][0]
+    for left, right in ((0, 0), (3, 0), (0, 5), (4, 7)):
+        cropped = crop_ends(tokenizer.encode_sequence(sequence), left, right)
+        expected = tokenizer.encode_sequence(sequence[left : len(sequence) - right])
+        assert all(torch.equal(cropped[k], expected[k]) for k in (3, 6))
+    torch.manual_seed(0)
+    draws = [random_ends(10) for _ in range(500)]
+    assert all(left >= 0 and right >= 0 and left + right <= 10 for left, right in draws)
+    assert {left + right for left, right in draws} == set(range(11))
+
+
 def test_held_out_tails_never_overlap_training_and_short_records_stay_whole():
     records = [("chr", "ACGT" * 100), ("short", "ACGTA" * 10)]
     training, heldout = hold_out_tails(records, validation_bp=100)
@@ -163,8 +178,8 @@ def test_pretrain_finetune_ensemble_pipeline_end_to_end(dataset, tmp_path):
         key: TINY_RUN[key] for key in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
     }
     members = []
-    # k = 3: every fold, then a refit on all data; k = 4: one hold-out fold whose best model ships.
-    policies = {3: {}, 4: {"only_fold": 0, "refit": False}}
+    # k = 3: every fold, then a refit on all data; k = 4: one hold-out fold whose best model ships (cropped).
+    policies = {3: {}, 4: {"only_fold": 0, "refit": False, "random_crop": 6}}
     for k in (3, 4):
         pretrained = tmp_path / f"pretrain_k{k}"
         launch(

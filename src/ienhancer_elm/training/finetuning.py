@@ -56,6 +56,10 @@ class FinetuneArguments:
         },
     )
     reverse_complement_augmentation: bool = False
+    random_crop: int = field(
+        default=0,
+        metadata={"help": "train on sub-windows: up to this many bases trimmed from the two ends, drawn per batch"},
+    )
     batch_size: int = 16
     eval_batch_size: int = 64
     epochs: int = 30
@@ -105,8 +109,8 @@ def new_member(args: FinetuneArguments) -> IEnhancerELMForSequenceClassification
 class EncodedSequences(torch.utils.data.Dataset):
     """Pre-encoded k-mer ids and labels; batches are padded by the tokenizer's `collate`."""
 
-    def __init__(self, tokenizer: KmerTokenizer, sequences, labels):
-        self.tokenizer = tokenizer
+    def __init__(self, tokenizer: KmerTokenizer, sequences, labels, random_crop: int = 0):
+        self.tokenizer, self.random_crop = tokenizer, random_crop
         self.items = [tokenizer.encode_sequence(s) for s in sequences]
         self.labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
 
@@ -117,9 +121,25 @@ class EncodedSequences(torch.utils.data.Dataset):
         return index
 
     def collate(self, indices):
-        batch = self.tokenizer.collate([self.items[i] for i in indices])
+        items = [self.items[i] for i in indices]
+        if self.random_crop:
+            items = [crop_ends(item, *random_ends(self.random_crop)) for item in items]
+        batch = self.tokenizer.collate(items)
         batch["labels"] = self.labels[indices]
         return batch
+
+
+def random_ends(most: int) -> tuple[int, int]:
+    """Bases to trim at the left and right end, together at most `most`; torch's global generator, which
+    checkpoints save, so a resumed run crops as an uninterrupted one would."""
+    trim = int(torch.randint(0, most + 1, ()))
+    left = int(torch.randint(0, trim + 1, ()))
+    return left, trim - left
+
+
+def crop_ends(item: dict[int, torch.Tensor], left: int, right: int) -> dict[int, torch.Tensor]:
+    """The ids of the sequence without `left` and `right` end bases: one k-mer token less per base, any k."""
+    return {k: torch.cat([ids[:1], ids[1 + left : len(ids) - 1 - right], ids[-1:]]) for k, ids in item.items()}
 
 
 def with_reverse_complements(sequences, labels):
@@ -144,7 +164,7 @@ def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, 
     train_sequences, train_labels = [sequences[i] for i in train_index], labels[train_index]
     if args.reverse_complement_augmentation:
         train_sequences, train_labels = with_reverse_complements(train_sequences, train_labels)
-    train_set = EncodedSequences(tokenizer, train_sequences, train_labels)
+    train_set = EncodedSequences(tokenizer, train_sequences, train_labels, args.random_crop)
     valid_set = EncodedSequences(tokenizer, [sequences[i] for i in valid_index], labels[valid_index])
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
     latest = {}
@@ -172,7 +192,7 @@ def refit(args, accelerator, tokenizer, sequences, labels, epochs: int, out_dir:
     """Train on the whole training split for `epochs` epochs, without looking at any held-out data."""
     if args.reverse_complement_augmentation:
         sequences, labels = with_reverse_complements(sequences, labels)
-    train_set = EncodedSequences(tokenizer, sequences, labels)
+    train_set = EncodedSequences(tokenizer, sequences, labels, args.random_crop)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
     torch.manual_seed(args.seed)
     model = new_member(args)
