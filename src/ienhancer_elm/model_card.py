@@ -96,20 +96,11 @@ def results_table(evaluations: list[dict]) -> str:
     notes = []
     for report in evaluations:
         split = f"{report['dataset']['config']} {report['dataset']['split']}"
-        for subset, label in SUBSETS:
-            figures = report["results"].get(subset)
-            if figures:
-                cells = " | ".join(_figure(figures.get(metric)) for metric in METRICS)
-                rows.append(f"| {split} | {label} | {figures['n']} | {cells} |")
+        rows += _subset_rows(split, report["results"])
         if "difference" in report:
             against = report["difference"]["against"]
-            for subset, label in SUBSETS:
-                figures = report["difference"]["results"].get(subset)
-                if figures:
-                    cells = " | ".join(_figure(figures.get(metric), "{:+.3f}") for metric in METRICS)
-                    rows.append(
-                        f"| {split} | {label}: this model minus the {against['kind']} | {figures['n']} | {cells} |"
-                    )
+            suffix = f": this model minus the {against['kind']}"
+            rows += _subset_rows(split, report["difference"]["results"], suffix, "{:+.3f}")
             notes.append(
                 f'Rows "minus" are paired bootstrap differences against {_describe(against)}, at its threshold '
                 f"{report['difference']['against_threshold']}; both are scored on the same resampled sequences, "
@@ -117,6 +108,16 @@ def results_table(evaluations: list[dict]) -> str:
             )
     commands = "\n".join(f"- `{report['command']}`" for report in evaluations)
     return "\n".join(rows) + "\n\n" + "".join(note + "\n\n" for note in notes) + "Made by:\n" + commands + "\n"
+
+
+def _subset_rows(split: str, results: dict, suffix: str = "", number: str = "{:.3f}") -> list[str]:
+    rows = []
+    for subset, label in SUBSETS:
+        figures = results.get(subset)
+        if figures:
+            cells = " | ".join(_figure(figures.get(metric), number) for metric in METRICS)
+            rows.append(f"| {split} | {label}{suffix} | {figures['n']} | {cells} |")
+    return rows
 
 
 def _describe(model: dict) -> str:
