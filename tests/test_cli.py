@@ -52,6 +52,24 @@ def test_predict_gzip_text_lines_and_stdin_agree(tmp_path, monkeypatch, capsys):
     assert [r["probability"] for r in gz] == [r["probability"] for r in txt] == [row[2] for row in stdout_rows]
 
 
+def test_compiled_predict_gives_the_eager_rows(tmp_path):
+    """Two batch shapes: a padded batch (mixed lengths) and a short one of full-length records."""
+    records = [("a", "ACGTTGCAGGATTACA" * 12), ("b", "TTGACCA" * 20), ("c", "GATTACA" * 25), ("bad", "ACGTXX")]
+    records += [(f"full{i}", "ACGGTCATTG"[i:] + "ACGTTGCAGGATTACA" * 12) for i in range(3)]
+    (tmp_path / "in.fa").write_text("".join(f">{name}\n{sequence}\n" for name, sequence in records))
+    tables = {}
+    for flags in ([], ["--compile"]):
+        out = tmp_path / f"out{len(flags)}.tsv"
+        arguments = ["predict", str(tmp_path / "in.fa"), "--model", str(TINY), "-o", str(out), "--batch-size", "4"]
+        assert main([*arguments, "--precision", "fp32", *flags]) == 1  # "bad" is an error row in both
+        tables[bool(flags)] = read_tsv(out)
+    eager, compiled = tables[False], tables[True]
+    assert [(r["id"], r["label"], r["error"]) for r in eager] == [(r["id"], r["label"], r["error"]) for r in compiled]
+    for column in ("probability", "p_k3", "p_k4"):
+        pairs = [(float(e[column]), float(c[column])) for e, c in zip(eager, compiled) if not e["error"]]
+        assert max(abs(e - c) for e, c in pairs) < 1e-5
+
+
 @pytest.mark.parametrize(
     "content, message",
     [(None, "no such file"), (b"\xff\xfe\x00binary", "not a text file"), (b">\nACGT\n", "empty header")],

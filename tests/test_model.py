@@ -59,6 +59,14 @@ def test_padding_does_not_change_predictions():
     assert torch.allclose(batched, alone, atol=1e-5)
 
 
+def test_a_member_without_a_mask_counts_every_token():
+    member = tiny_model().member(3)
+    ids = encode((3,), SEQUENCES[:1])["input_ids"]
+    with_mask, _ = member(ids, torch.ones_like(ids))
+    without, _ = member(ids, None)
+    assert torch.allclose(with_mask, without, atol=1e-6)
+
+
 def test_missing_member_inputs_are_named():
     with pytest.raises(ValueError, match="missing input_ids_k4"):
         tiny_model()(**encode((3, 5)))

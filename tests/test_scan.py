@@ -5,6 +5,7 @@ import os
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -189,6 +190,24 @@ def test_two_processes_write_the_same_output(gata_model, tmp_path):
         outputs[processes] = (out.with_suffix(".bed").read_text(), out.with_suffix(".bedGraph").read_text())
     assert outputs[1] == outputs[2]
     assert not list(tmp_path.glob("*.part*"))
+
+
+def test_compiled_scan_writes_the_eager_output(gata_model, tmp_path):
+    (tmp_path / "genome.fa").write_text(f">a\n{wrap(planted_genome(3))}\n")
+    outputs = {}
+    for flags in ([], ["--compile"]):
+        out = tmp_path / f"out{len(flags)}"
+        arguments = ["scan", str(tmp_path / "genome.fa"), "--model", str(gata_model), "-o", f"{out}.bed"]
+        arguments += ["--bedgraph", f"{out}.bedGraph", "--window", "100", "--stride", "25", "--batch-size", "16"]
+        assert main([*arguments, "--precision", "fp32", "--no-progress", *flags]) == 0
+        outputs[bool(flags)] = (
+            read_bed(Path(f"{out}.bed")),
+            read_bed(Path(f"{out}.bedGraph"))[1:],
+        )  # after the track line
+    (eager_bed, eager_scores), (compiled_bed, compiled_scores) = outputs[False], outputs[True]
+    assert [row[:3] for row in eager_bed] == [row[:3] for row in compiled_bed] and eager_bed
+    assert [row[:3] for row in eager_scores] == [row[:3] for row in compiled_scores]
+    assert max(abs(float(e[3]) - float(c[3])) for e, c in zip(eager_scores, compiled_scores)) < 1e-5
 
 
 @pytest.mark.parametrize("cast_weights", [False, True], ids=["autocast", "bf16-weights"])

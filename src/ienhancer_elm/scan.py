@@ -36,6 +36,7 @@ class ScanSettings:
     max_n_fraction: float = 0.1
     batch_size: int = 64
     precision: str = "auto"
+    compile: bool = False
 
 
 @dataclass
@@ -262,11 +263,13 @@ def scan(
     from accelerate import PartialState
     from tqdm.auto import tqdm
 
-    from .predict import load_model
+    from .predict import compile_for_inference, load_model
 
     state = PartialState()
     device = device if device not in (None, "auto") else state.device
     model, tokenizer = load_model(model, device, revision, precision=settings.precision)
+    if settings.compile:
+        compile_for_inference(model, settings.batch_size)
     threshold = settings.threshold if settings.threshold is not None else model.config.threshold
     segments = bed_segments(fasta, regions) if regions else fasta_segments(fasta)
     summary = ScanSummary()

@@ -62,9 +62,10 @@ class KmerMember(nn.Module):
         )
 
     def forward(self, input_ids, attention_mask=None, output_attentions=False):
+        # No mask reaches BERT as None, so that a compiled graph calls the attention kernel without one.
+        encoded = self.bert(input_ids=input_ids, attention_mask=attention_mask, output_attentions=output_attentions)
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        encoded = self.bert(input_ids=input_ids, attention_mask=attention_mask, output_attentions=output_attentions)
         logit = self.head(mean_of_kmer_states(encoded.last_hidden_state, attention_mask)).squeeze(-1)
         return logit, encoded.attentions
 
