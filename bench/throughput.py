@@ -4,7 +4,8 @@
     python bench/throughput.py --device cuda --copies 20 --batch-size 256 -o bench/results-gpu.json
 
 (a) this package: `predict_records` on the ensemble (vectorised k-mers, length buckets, weights cast to
-    bf16 where the CPU has bf16 units, inference mode); also with fp32 weights under bf16 autocast;
+    bf16 where the CPU has bf16 units, inference mode); also with fp32 weights under bf16 autocast.
+    The whole run keeps freed memory as the command line does (`keep_freed_memory`), (b) included;
 (b) the usual way: per k, k-mer strings built in Python, a stock `BertTokenizer` on DNABERT's vocab,
     a stock `BertModel` loaded from a DNABERT-layout folder, fp32, one model after another; the same
     member weights and heads, so the calls must be identical (a `BertForSequenceClassification` costs
@@ -36,7 +37,13 @@ from ienhancer_elm import IEnhancerELMConfig, IEnhancerELMForSequenceClassificat
 from ienhancer_elm.evaluation import load_split
 from ienhancer_elm.hub_export import write_model_folder
 from ienhancer_elm.modeling_ienhancer_elm import mean_of_kmer_states
-from ienhancer_elm.predict import bf16_supported, compile_for_inference, load_model, predict_records
+from ienhancer_elm.predict import (
+    bf16_supported,
+    compile_for_inference,
+    keep_freed_memory,
+    load_model,
+    predict_records,
+)
 from ienhancer_elm.publishing import export_member
 from ienhancer_elm.sequences import Record
 
@@ -138,13 +145,14 @@ def device_name(device) -> str:
 
 
 def scan_run(model_dir: Path, megabases: float, workdir: Path, args, compiled: bool = False) -> dict:
-    """Scan the first `megabases` of the hg38 slice in a fresh process; bp/s and peak resident memory.
+    """Scan `megabases` of the hg38 slice (repeated past its 2.3 Mbp) in a fresh process; bp/s, peak memory.
 
     The time includes the process start and, with `compiled`, the compilation."""
     from ienhancer_elm.training.pretraining import read_fasta
 
     bases = int(megabases * 1e6)
-    sequence = read_fasta(GENOME)[0][1][10_000 : 10_000 + bases]  # past the leading run of N
+    genome = read_fasta(GENOME)[0][1][10_000:]  # past the leading run of N
+    sequence = (genome * -(-bases // len(genome)))[:bases]  # repeated where more is asked for than it holds
     fasta = workdir / f"slice_{megabases}.fa"
     fasta.write_text(">chr2\n" + "\n".join(sequence[i : i + 60] for i in range(0, len(sequence), 60)) + "\n")
     arguments = ["scan", str(fasta), "--model", str(model_dir), "-o", str(workdir / "out.bed"), "--no-progress"]
@@ -181,6 +189,7 @@ def main():
     args = parser.parse_args()
     transformers_logging.disable_progress_bar()
     torch.manual_seed(0)
+    allocator_tuned = keep_freed_memory()  # as the command line does; (b) runs under it too
     sequences = load_split(REPO / "hub_configs/datasets/ienhancer-benchmarks", "layer1", "test")["sequence"]
     distinct = list(sequences)[: args.sequences]
     sequences = distinct * args.copies
@@ -189,6 +198,7 @@ def main():
         "device": device_name(device),
         "torch_threads": torch.get_num_threads(),
         "bf16_units": bf16_supported(device),
+        "glibc_keeps_freed_memory": allocator_tuned,
         "member": MEMBER,
         "kmers": args.kmers,
         "sequences": len(sequences),

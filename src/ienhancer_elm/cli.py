@@ -14,7 +14,14 @@ from transformers.utils import logging as transformers_logging
 from . import __version__
 from .data import DataError
 from .evaluation import DEFAULT_DATASET, EvaluationError
-from .predict import NoDefaultModel, compile_for_inference, load_model, predict_records, predict_two_layers
+from .predict import (
+    NoDefaultModel,
+    compile_for_inference,
+    keep_freed_memory,
+    load_model,
+    predict_records,
+    predict_two_layers,
+)
 from .publishing import PublishError
 from .scan import ScanError
 from .sequences import InputFormatError, read_records
@@ -359,6 +366,7 @@ class UsageError(ValueError):
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     transformers_logging.disable_progress_bar()  # a weight-loading bar per run is noise on a CLI
+    keep_freed_memory()
     try:
         return args.handler(args)
     except (

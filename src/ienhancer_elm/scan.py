@@ -117,23 +117,42 @@ def bed_segments(fasta_path, bed_path) -> Iterator[Segment]:
             yield Segment(name, start, iter([genome[name][start:end]]))
 
 
-def windows(segment: Segment, settings: ScanSettings, summary: ScanSummary) -> Iterator[tuple[int, torch.Tensor]]:
-    """(start, base codes) of every window on the stride grid; a bad letter raises `ScanError`."""
-    buffer, buffer_start, next_start, length = torch.empty(0, dtype=torch.long), 0, 0, 0
-    for chunk in segment.chunks:
+BLOCK_BASES = 1 << 16  # bases encoded and cut into windows at a time: whole-tensor work, bounded memory
+
+
+def window_blocks(segment: Segment, settings: ScanSettings, summary: ScanSummary):
+    """(starts, base codes [windows, window]) of the windows on the stride grid, a block of sequence at a
+    time; a bad letter raises `ScanError`."""
+    buffer = torch.empty(0, dtype=torch.long)
+    buffer_start, length = 0, 0  # buffer[0] sits at buffer_start, always on the stride grid
+    for text in _joined(segment.chunks, BLOCK_BASES):
         try:
-            codes = encode_bases(chunk)
+            codes = encode_bases(text)
         except ValueError as error:
             raise ScanError(f"record {segment.name}: {_shift_position(error, segment.offset + length)}") from None
         length += len(codes)
-        buffer = torch.cat([buffer[next_start - buffer_start :], codes])
-        buffer_start = next_start
-        while next_start + settings.window <= length:
-            yield segment.offset + next_start, buffer[next_start - buffer_start :][: settings.window]
-            next_start += settings.stride
+        buffer = torch.cat([buffer, codes])
+        count = max(0, (len(buffer) - settings.window) // settings.stride + 1)
+        if count:
+            starts = segment.offset + buffer_start + settings.stride * torch.arange(count)
+            yield starts, buffer.unfold(0, settings.window, settings.stride)
+            buffer, buffer_start = buffer[count * settings.stride :], buffer_start + count * settings.stride
     summary.bases += length
     if length < settings.window:
         summary.short_records.append(segment.name)
+
+
+def _joined(lines, size: int) -> Iterator[str]:
+    """The lines, joined into pieces of at least `size` characters (the last may be shorter)."""
+    pending, pending_size = [], 0
+    for line in lines:
+        pending.append(line)
+        pending_size += len(line)
+        if pending_size >= size:
+            yield "".join(pending)
+            pending, pending_size = [], 0
+    if pending:
+        yield "".join(pending)
 
 
 def _shift_position(error: ValueError, before: int) -> str:
@@ -145,22 +164,24 @@ def _shift_position(error: ValueError, before: int) -> str:
 def batches(segments, settings: ScanSettings, summary: ScanSummary):
     """Batches of windows: (keys, codes[B, window]) with keys (segment index, name, start); windows with
     too many N are counted, not kept."""
-    keys, rows = [], []
+    keys, blocks, size = [], [], settings.batch_size
     limit = settings.max_n_fraction * settings.window
     for index, segment in enumerate(segments):
         summary.records += 1
-        for start, codes in windows(segment, settings, summary):
-            if int((codes == _UNKNOWN_BASE).sum()) > limit:
-                summary.skipped_n += 1
-                continue
-            summary.windows += 1
-            keys.append((index, segment.name, start))
-            rows.append(codes)
-            if len(rows) == settings.batch_size:
-                yield keys, torch.stack(rows)
-                keys, rows = [], []
-    if rows:
-        yield keys, torch.stack(rows)
+        for starts, codes in window_blocks(segment, settings, summary):
+            keep = (codes == _UNKNOWN_BASE).sum(dim=1) <= limit
+            kept = int(keep.sum())
+            summary.windows += kept
+            summary.skipped_n += len(keep) - kept
+            keys.extend((index, segment.name, start) for start in starts[keep].tolist())
+            blocks.append(codes[keep])
+            if len(keys) >= size:
+                rows, full = torch.cat(blocks), len(keys) // size * size
+                for start in range(0, full, size):
+                    yield keys[start : start + size], rows[start : start + size]
+                keys, blocks = keys[full:], [rows[full:]]
+    if keys:
+        yield keys, torch.cat(blocks)
 
 
 @torch.inference_mode()
