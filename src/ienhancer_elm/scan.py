@@ -184,7 +184,6 @@ def batches(segments, settings: ScanSettings, summary: ScanSummary):
         yield keys, torch.cat(blocks)
 
 
-@torch.inference_mode()
 def score_batches(model, tokenizer, batch_iter, settings: ScanSettings, rank=0, world=1, progress=None):
     """(segment index, name, start, probability) of the windows in this process's share of the batches."""
     device = next(model.parameters()).device
@@ -193,8 +192,9 @@ def score_batches(model, tokenizer, batch_iter, settings: ScanSettings, rank=0, 
             progress.update(len(keys) * settings.stride)
         if index % world != rank:
             continue
-        inputs = {key: value.to(device) for key, value in tokenizer.encode_codes(codes).items()}
-        with inference_autocast(model, settings.precision):
+        # k-mer ids are computed where the model runs: one small transfer per batch, and no CPU work on a GPU
+        with torch.inference_mode(), inference_autocast(model, settings.precision):
+            inputs = tokenizer.encode_codes(codes.to(device, non_blocking=True))
             probabilities = model(**inputs).probabilities.float().cpu().tolist()
         yield from ((*key, probability) for key, probability in zip(keys, probabilities))
 

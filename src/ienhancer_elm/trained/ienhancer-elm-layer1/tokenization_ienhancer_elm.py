@@ -176,10 +176,14 @@ class KmerTokenizer(PreTrainedTokenizer):
     def encode_codes(self, codes: torch.Tensor) -> dict[str, torch.Tensor]:
         """Model inputs for a batch of equal-length rows of base codes (see `encode_bases`), every k at once.
 
-        The fast path for windows cut from one long sequence: no strings, no padding, no length checks.
+        The fast path for windows cut from one long sequence: no strings, no padding, no length checks. The
+        inputs are made on the device of `codes`.
         """
         rows = codes.shape[0]
-        specials = torch.full((rows, 1), CLS_ID), torch.full((rows, 1), SEP_ID)
+        specials = (
+            torch.full((rows, 1), CLS_ID, device=codes.device),
+            torch.full((rows, 1), SEP_ID, device=codes.device),
+        )
         inputs = {}
         for k, ids_name, mask_name in zip(self.kmers, self.model_input_names[::2], self.model_input_names[1::2]):
             inputs[ids_name] = torch.cat([specials[0], kmer_ids(codes, k), specials[1]], dim=1)
