@@ -27,8 +27,8 @@ from .scan import ScanError
 from .sequences import InputFormatError, read_records
 
 COMPILE_HELP = (
-    "compile the members with torch.compile before scoring: faster on long inputs, after a start-up of about "
-    "a minute (needs a C++ compiler on CPUs)"
+    "compile the members with torch.compile first (half a minute to a minute): 1.4x faster prediction on a GPU "
+    "(measured on an H200); no gain measured on CPUs or for scans (needs a C++ compiler on CPUs)"
 )
 
 
