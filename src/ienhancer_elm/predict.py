@@ -133,7 +133,8 @@ class CompiledMember(torch.nn.Module):
         count = len(input_ids)
         if attention_mask is not None:
             config = self.member.bert.config
-            extra = min(-input_ids.shape[1] % self.TOKEN_MULTIPLE, config.max_position_embeddings - input_ids.shape[1])
+            room = max(0, config.max_position_embeddings - input_ids.shape[1])
+            extra = min(-input_ids.shape[1] % self.TOKEN_MULTIPLE, room)
             input_ids = torch.nn.functional.pad(input_ids, (0, extra), value=config.pad_token_id)
             attention_mask = torch.nn.functional.pad(attention_mask, (0, extra))
         missing = self.rows - count
