@@ -152,7 +152,7 @@ def compile_for_inference(model, batch_size: int):
 
     The first batch of each token length pays the compilation (seconds per member on a GPU, tens on a
     CPU). Measured with `bench/throughput.py --compile`: 1.4x faster prediction on an H200; no gain on two
-    CPU cores, nor for scans, whose GPU runs wait on the host. Needs a C++ compiler on CPUs.
+    CPU cores, nor for scans. Needs a C++ compiler on CPUs.
     """
     for key, member in model.members.items():
         if not isinstance(member, CompiledMember):
