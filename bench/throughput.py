@@ -186,11 +186,14 @@ def main():
     parser.add_argument("--scan-stride", type=int, default=200, help="window stride of the scan runs")
     parser.add_argument("--scan-repeats", type=int, default=2, help="runs of each scan size (memory varies by run)")
     parser.add_argument("--compile", action="store_true", help="also time (a) and the scans with --compile")
+    parser.add_argument(
+        "--default-allocator", action="store_true", help="leave glibc's malloc settings as they are (for comparison)"
+    )
     parser.add_argument("-o", "--output", default="bench/results.json")
     args = parser.parse_args()
     transformers_logging.disable_progress_bar()
     torch.manual_seed(0)
-    allocator_tuned = keep_freed_memory()  # as the command line does; (b) runs under it too
+    allocator_tuned = not args.default_allocator and keep_freed_memory()  # as the CLI does; (b) runs under it too
     sequences = load_split(REPO / "hub_configs/datasets/ienhancer-benchmarks", "layer1", "test")["sequence"]
     distinct = list(sequences)[: args.sequences]
     sequences = distinct * args.copies

@@ -88,8 +88,9 @@ def keep_freed_memory() -> bool:
     """Have glibc keep freed blocks of up to 32 MiB for reuse instead of returning them to the system.
 
     Each batch allocates activations of several MiB; by default glibc maps and unmaps them, so every
-    batch page-faults them in again (about 15% of CPU inference time here). The same as running with
-    MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1073741824. False where libc is not glibc.
+    batch page-faults them in again (a fifth to a quarter of the time of fp32 weights under autocast on
+    two CPU cores; bench/allocator). The same as running with MALLOC_MMAP_THRESHOLD_=33554432
+    MALLOC_TRIM_THRESHOLD_=1073741824. False where libc is not glibc.
     """
     try:
         libc = ctypes.CDLL("libc.so.6")
