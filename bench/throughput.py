@@ -257,7 +257,8 @@ def main():
         }
         if GENOME.is_file() and args.scan_mbp:
             scans = [scan_run(folder, mbp, Path(tmp), args) for _ in range(args.scan_repeats) for mbp in args.scan_mbp]
-            scans += [scan_run(folder, mbp, Path(tmp), args, compiled=True) for mbp in args.scan_mbp if args.compile]
+            if args.compile:
+                scans += [scan_run(folder, mbp, Path(tmp), args, compiled=True) for mbp in args.scan_mbp]
             # Peaks vary by several percent between runs of one size (allocator timing): compare each size's highest.
             eager = [run for run in scans if not run["compiled"]]
             peaks = [max(run["peak_mib"] for run in eager if run["bp"] == int(mbp * 1e6)) for mbp in args.scan_mbp]
