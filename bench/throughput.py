@@ -12,7 +12,7 @@
     the same but its CLS head could not give the same labels);
 (c) tokenization alone, this package against (b)'s;
 (a') with `--compile`: (a) with the members compiled as `predict --compile` does (inductor, frozen
-    weights, autotuned kernels; fixed batch shapes, all-ones masks dropped);
+    weights, fused kernels; fixed batch shapes, all-ones masks dropped);
 (d) `scan` in bp/s on slices of the hg38 chr2 slice, with peak memory, in fresh processes.
 Weights are random (seeded) with the shipped member size; speed does not depend on them.
 """

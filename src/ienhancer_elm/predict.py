@@ -101,7 +101,7 @@ def keep_freed_memory() -> bool:
 
 
 class CompiledMember(torch.nn.Module):
-    """A member compiled for inference by inductor: frozen weights; autotuned kernels on CPUs, CUDA graphs on GPUs.
+    """A member compiled for inference by inductor: frozen weights, fused kernels, and CUDA graphs on GPUs.
 
     Inputs are padded to `rows` rows (copies of the last row), and padded batches to a multiple of
     `TOKEN_MULTIPLE` tokens, so that one graph serves every batch of a token length; an all-ones mask is
@@ -110,13 +110,20 @@ class CompiledMember(torch.nn.Module):
 
     TOKEN_MULTIPLE = 32
 
-    def __init__(self, member: torch.nn.Module, rows: int):
+    def __init__(self, member: torch.nn.Module, rows: int, mode: str | None = "auto"):
         super().__init__()
         self.member, self.rows = member, rows
-        on_gpu = next(member.parameters()).device.type == "cuda"
+        if mode == "auto":
+            mode = self.mode_for(next(member.parameters()).device)
+        self.compiled = torch.compile(member, dynamic=False, mode=mode)
+
+    @staticmethod
+    def mode_for(device: torch.device) -> str | None:
+        """The `torch.compile` mode that measured fastest on `device` (`bench/compile_modes.py` on CPUs)."""
         # GPUs: the members are too small to fill one, so CUDA graphs (no launch overhead) matter, not GEMM tuning.
-        # CPUs: autotuned C++ GEMM templates with fused epilogues beat the oneDNN calls.
-        self.compiled = torch.compile(member, dynamic=False, mode="reduce-overhead" if on_gpu else "max-autotune")
+        # CPUs: the default mode (oneDNN matrix multiplies on pre-packed weights, bias and GELU fused into them);
+        # max-autotune's C++ GEMM templates were slower on AMX cores.
+        return "reduce-overhead" if device.type == "cuda" else None
 
     def forward(self, input_ids, attention_mask=None, output_attentions=False):
         if output_attentions:
@@ -151,9 +158,9 @@ class CompiledMember(torch.nn.Module):
 def compile_for_inference(model, batch_size: int):
     """Swap each member of `model` for a `CompiledMember` taking `batch_size` rows; returns `model`.
 
-    The first batch of each token length pays the compilation (seconds per member on a GPU, tens on a
-    CPU). Measured with `bench/throughput.py --compile`: 1.4x faster prediction on an H200; no gain on two
-    CPU cores, nor for scans. Needs a C++ compiler on CPUs.
+    The first batch of each token length pays the compilation (seconds per member). Measured with
+    `bench/throughput.py --compile`: on two AMX CPU cores 1.2x faster prediction and about 1.4x faster
+    scans once compiled; on an H200 1.4x faster prediction, but slower scans. Needs a C++ compiler on CPUs.
     """
     for key, member in model.members.items():
         if not isinstance(member, CompiledMember):
