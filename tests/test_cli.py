@@ -134,3 +134,26 @@ def test_predict_strength_calls_layer_two_only_for_enhancers(tmp_path):
             assert after["strength"] in {"weak", "strong"} and 0 < float(after["strength_probability"]) < 1
         else:
             assert after["strength"] == after["strength_probability"] == ""
+
+
+def test_every_option_of_every_command_is_explained_with_its_default():
+    import argparse
+
+    from ienhancer_elm.cli import build_parser
+
+    def commands(parser, prefix=""):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, command in action.choices.items():
+                    yield f"{prefix}{name}", command
+                    yield from commands(command, f"{prefix}{name} ")
+
+    found = dict(commands(build_parser()))
+    assert {"predict", "scan", "data build", "motifs", "evaluate"} <= set(found)
+    for name, parser in found.items():
+        for action in parser._actions:
+            if not isinstance(action, argparse._SubParsersAction):
+                assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+    scan_help = found["scan"].format_help()
+    assert "(default: 50)" in scan_help and "(default: 200)" in scan_help
+    assert "(default: None)" not in scan_help and "(default: False)" not in scan_help

@@ -6,6 +6,7 @@ import argparse
 import csv
 import sys
 from contextlib import nullcontext
+from dataclasses import fields
 from pathlib import Path
 
 from tqdm.auto import tqdm
@@ -26,6 +27,9 @@ from .publishing import PublishError
 from .scan import ScanError
 from .sequences import InputFormatError, read_records
 
+DEVICE_HELP = "auto, cpu, cuda, cuda:1, ..."
+BATCH_HELP = "sequences per forward pass"
+PRECISION_HELP = "auto: weights cast to bf16 where the CPU or GPU has bf16 units, else fp32"
 COMPILE_HELP = (
     "compile the members with torch.compile first (half a minute; needs a C++ compiler on CPUs); pays when many "
     "batches follow: measured 1.2x faster prediction and 1.4x faster scans on 2 AMX CPU cores, 1.4x faster "
@@ -33,25 +37,34 @@ COMPILE_HELP = (
 )
 
 
+class _HelpWithDefaults(argparse.HelpFormatter):
+    """Adds an option's default to its help, unless it has none or the help already names it."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in action.help:
+            return action.help
+        return f"{action.help} (default: %(default)s)"
+
+
+class _ParserShowingDefaults(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, formatter_class=_HelpWithDefaults, **kwargs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ienhancer-elm", description="Enhancer identification with k-mer BERT ensembles."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_ParserShowingDefaults)
     predict = commands.add_parser("predict", help="classify DNA sequences (FASTA, .gz, one per line, or - for stdin)")
     predict.add_argument("input", help="FASTA (plain or gzip), a text file with one sequence per line, or - for stdin")
     predict.add_argument("--model", help="model folder or Hub id (default: the shipped layer-1 model)")
     predict.add_argument("--revision", help="Hub revision (tag or commit) of --model")
     predict.add_argument("-o", "--output", default="-", help="output TSV (default: stdout)")
-    predict.add_argument("--batch-size", type=int, default=32)
-    predict.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
-    predict.add_argument(
-        "--precision",
-        default="auto",
-        choices=["auto", "bf16", "fp32"],
-        help="auto: bf16 autocast where the CPU or GPU has bf16 units",
-    )
+    predict.add_argument("--batch-size", type=int, default=32, help=BATCH_HELP)
+    predict.add_argument("--device", default="auto", help=DEVICE_HELP)
+    predict.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help=PRECISION_HELP)
     predict.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     predict.add_argument(
         "--strength", action="store_true", help="also call strong vs weak (layer 2) for the sequences called enhancers"
@@ -97,36 +110,40 @@ def _add_scan_parser(commands) -> None:
     scan = commands.add_parser("scan", help="score sliding windows over long sequences; write enhancer regions")
     scan.add_argument("fasta", help="FASTA (plain, gzip or bgzip) with records of any length")
     scan.add_argument("--model", help="model folder or Hub id (default: the shipped layer-1 model)")
-    scan.add_argument("--revision")
+    scan.add_argument("--revision", help="Hub revision (tag or commit) of --model")
     scan.add_argument("--regions", help="BED file: scan only these intervals (needs an indexable FASTA)")
-    scan.add_argument("--window", type=int, default=200)
-    scan.add_argument("--stride", type=int, default=50)
+    scan.add_argument("--window", type=int, default=200, help="window length in bases")
+    scan.add_argument("--stride", type=int, default=50, help="bases between window starts")
     scan.add_argument("--threshold", type=float, help="default: the model's threshold")
     scan.add_argument("--max-n", type=float, default=0.1, help="skip windows with a larger fraction of N")
     scan.add_argument("-o", "--output", required=True, help="BED of merged enhancer regions")
     scan.add_argument("--bedgraph", help="per-window scores as bedGraph")
-    scan.add_argument("--batch-size", type=int, default=64)
-    scan.add_argument("--device", default="auto")
-    scan.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"])
+    scan.add_argument("--batch-size", type=int, default=64, help=BATCH_HELP)
+    scan.add_argument("--device", default="auto", help=DEVICE_HELP)
+    scan.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help=PRECISION_HELP)
     scan.add_argument("--compile", action="store_true", help=COMPILE_HELP)
-    scan.add_argument("--no-progress", action="store_true")
+    scan.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     scan.set_defaults(handler=run_scan)
 
 
 def _add_motif_parsers(commands) -> None:
     from .motifs import MotifSettings
 
-    defaults = MotifSettings()
     motifs = commands.add_parser("motifs", help="motifs from a member's attention, matched to JASPAR by TOMTOM")
     motifs.add_argument("--model", help="model folder or Hub id (default: the shipped layer-1 model)")
-    motifs.add_argument("--dataset", default=DEFAULT_DATASET)
-    motifs.add_argument("--config", default="layer1")
+    motifs.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset folder or Hub id")
+    motifs.add_argument("--config", default="layer1", help="layer1, layer2 or enhancer_if_nhlf")
     motifs.add_argument("--split", default="train", help="labelled split to mine (default: train)")
     motifs.add_argument("-o", "--output", required=True, help="folder for motifs.meme, motifs.tsv, logos/, report.md")
-    for name, value in vars(defaults).items():
-        motifs.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
-    motifs.add_argument("--batch-size", type=int, default=32)
-    motifs.add_argument("--device", default="auto")
+    for setting in fields(MotifSettings):
+        motifs.add_argument(
+            f"--{setting.name.replace('_', '-')}",
+            type=type(setting.default),
+            default=setting.default,
+            help=setting.metadata["help"],
+        )
+    motifs.add_argument("--batch-size", type=int, default=32, help=BATCH_HELP)
+    motifs.add_argument("--device", default="auto", help=DEVICE_HELP)
     motifs.set_defaults(handler=run_motifs)
     explain = commands.add_parser("explain", help="plot each member's per-base attention over one sequence")
     explain.add_argument("sequence", help="a DNA sequence, or a FASTA file whose first record is used")
@@ -150,7 +167,7 @@ def _add_evaluate_parser(commands) -> None:
     evaluate.add_argument("--revision", help="Hub revision of --model")
     evaluate.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset folder or Hub id")
     evaluate.add_argument("--config", default="layer1", help="layer1, layer2 or enhancer_if_nhlf")
-    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--split", default="test", help="train or test")
     evaluate.add_argument("-o", "--output", help="write the figures as JSON here")
     evaluate.add_argument("--plot", help="draw ROC and precision-recall curves to this image")
     evaluate.add_argument(
@@ -158,18 +175,20 @@ def _add_evaluate_parser(commands) -> None:
         help="a second model (ensemble folder, Hub id or baseline .joblib): add the paired bootstrap difference",
     )
     evaluate.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
-    evaluate.add_argument("--seed", type=int, default=0)
-    evaluate.add_argument("--batch-size", type=int, default=32)
-    evaluate.add_argument("--device", default="auto")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resampling")
+    evaluate.add_argument("--batch-size", type=int, default=32, help=BATCH_HELP)
+    evaluate.add_argument("--device", default="auto", help=DEVICE_HELP)
     evaluate.set_defaults(handler=run_evaluate)
 
 
 def _add_baseline_parser(commands) -> None:
     baseline = commands.add_parser("baseline", help="fit the k-mer spectrum baseline, chosen by 5-fold CV on train")
     baseline.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset folder or Hub id")
-    baseline.add_argument("--config", default="layer1")
+    baseline.add_argument("--config", default="layer1", help="layer1, layer2 or enhancer_if_nhlf")
     baseline.add_argument("-o", "--output", required=True, help="folder for model.joblib and cv.json")
-    baseline.add_argument("--seed", type=int, default=0)
+    baseline.add_argument(
+        "--seed", type=int, default=0, help="seed of the cross-validation folds and the random forest"
+    )
     baseline.set_defaults(handler=run_baseline)
 
 

@@ -24,19 +24,23 @@ from .data import reverse_complement
 BASES = "ACGT"
 
 
+def _setting(default, help: str):
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
 class MotifSettings:
-    member: int = 3
-    min_region: int = 5  # DNABERT's min_len
-    region_ratio: float = 1.0  # a base is "high" above ratio x the sequence's mean attention ...
-    region_over_minimum: float = 10.0  # ... and above this many times its minimum
-    seed_length: int = 6
-    q_cutoff: float = 0.005  # DNABERT's pval_cutoff, here on BH q-values
-    min_instances: int = 3  # DNABERT's min_n_motif
-    window: int = 24  # DNABERT's window_size
-    trim_information: float = 0.3  # bits; flanking columns below this are trimmed
-    match_q: float = 0.05  # a TOMTOM q-value below this counts as a JASPAR match
-    jaspar_release: str = "JASPAR2024"
+    member: int = _setting(3, "k of the member whose attention is mined")
+    min_region: int = _setting(5, "shortest high-attention region, in bases (DNABERT's min_len)")
+    region_ratio: float = _setting(1.0, "a base is high above this times the sequence's mean attention ...")
+    region_over_minimum: float = _setting(10.0, "... and above this many times its minimum")
+    seed_length: int = _setting(6, "length of the candidate seeds")
+    q_cutoff: float = _setting(0.005, "BH q-value a seed's enrichment must be below (DNABERT's pval_cutoff)")
+    min_instances: int = _setting(3, "positive sequences a kept seed must occur in (DNABERT's min_n_motif)")
+    window: int = _setting(24, "bases around each instance that make a motif's matrix (DNABERT's window_size)")
+    trim_information: float = _setting(0.3, "flanking columns below this many bits are trimmed")
+    match_q: float = _setting(0.05, "a TOMTOM q-value below this counts as a JASPAR match")
+    jaspar_release: str = _setting("JASPAR2024", "pyjaspar's bundled release to match against")
 
 
 @dataclass
