@@ -153,3 +153,24 @@ def test_from_members_refuses_a_mismatched_checkpoint(tmp_path):
     (tmp_path / "k4" / "vocab.txt").write_text("\n".join(sorted((tmp_path / "k4" / "vocab.txt").read_text().split())))
     with pytest.raises(ValueError, match="does not list DNABERT's k=4 vocabulary"):
         IEnhancerELMForSequenceClassification.from_members({4: tmp_path / "k4"})
+
+
+def test_a_member_that_cannot_be_compiled_warns_and_runs_uncompiled():
+    from torch._inductor.exc import InductorError
+
+    from ienhancer_elm.predict import compile_for_inference
+
+    model = tiny_model().eval()
+    expected = model(**encode((3, 4))).probabilities
+    compile_for_inference(model, batch_size=4)
+
+    class NoCompiler(torch.nn.Module):
+        def forward(self, *inputs):
+            raise InductorError(RuntimeError("No working C++ compiler found"), None)
+
+    for member in model.members.values():
+        member.compiled = NoCompiler()
+    with pytest.warns(UserWarning, match="run uncompiled: .*No working C\\+\\+ compiler"):
+        probabilities = model(**encode((3, 4))).probabilities
+    assert torch.allclose(probabilities, expected, atol=1e-6)
+    assert all(member.compiled is member.member for member in model.members.values())

@@ -31,9 +31,9 @@ DEVICE_HELP = "auto, cpu, cuda, cuda:1, ..."
 BATCH_HELP = "sequences per forward pass"
 PRECISION_HELP = "auto: weights cast to bf16 where the CPU or GPU has bf16 units, else fp32"
 COMPILE_HELP = (
-    "compile the members with torch.compile first (half a minute; needs a C++ compiler on CPUs); pays when many "
-    "batches follow: measured 1.2x faster prediction and 1.4x faster scans on 2 AMX CPU cores, 1.4x faster "
-    "prediction on an H200, where scans were slower"
+    "compile the members with torch.compile first (half a minute; on CPUs it needs a C++ compiler, else it "
+    "warns and runs uncompiled); pays when many batches follow: measured 1.2x faster prediction and 1.4x "
+    "faster scans on 2 AMX CPU cores, 1.4x faster prediction on an H200, where scans were slower"
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -106,6 +107,7 @@ class CompiledMember(torch.nn.Module):
     Inputs are padded to `rows` rows (copies of the last row), and padded batches to a multiple of
     `TOKEN_MULTIPLE` tokens, so that one graph serves every batch of a token length; an all-ones mask is
     dropped, which lets the attention kernel skip masking. Attention maps come from the eager member.
+    Where compiling fails (no C++ compiler, say), it warns and runs the member uncompiled.
     """
 
     TOKEN_MULTIPLE = 32
@@ -150,9 +152,24 @@ class CompiledMember(torch.nn.Module):
             input_ids = torch.cat([input_ids, input_ids[-1:].expand(missing, -1)])
             if attention_mask is not None:
                 attention_mask = torch.cat([attention_mask, attention_mask[-1:].expand(missing, -1)])
-        with torch._inductor.config.patch(freezing=True):  # read when compiling, which the first call does
-            logits, _ = self.compiled(input_ids, attention_mask)
+        try:
+            with torch._inductor.config.patch(freezing=True):  # read when compiling, which the first call does
+                logits, _ = self.compiled(input_ids, attention_mask)
+        except Exception as error:
+            if not _compiling_failed(error):
+                raise
+            self.compiled = self.member  # e.g. no C++ compiler: the same results, uncompiled
+            reason = str(error).strip().splitlines()[0]
+            warnings.warn(f"torch.compile failed, the members run uncompiled: {reason}", stacklevel=2)
+            logits, _ = self.member(input_ids, attention_mask)
         return logits[:count].clone()  # CUDA graphs reuse their output memory on the next call
+
+
+def _compiling_failed(error: Exception) -> bool:
+    from torch._dynamo.exc import BackendCompilerFailed  # imported here: a second to load, and only compiling needs it
+    from torch._inductor.exc import InductorError
+
+    return isinstance(error, (BackendCompilerFailed, InductorError))
 
 
 def compile_for_inference(model, batch_size: int):
@@ -160,7 +177,8 @@ def compile_for_inference(model, batch_size: int):
 
     The first batch of each token length pays the compilation (seconds per member). Measured with
     `bench/throughput.py --compile`: on two AMX CPU cores 1.2x faster prediction and about 1.4x faster
-    scans once compiled; on an H200 1.4x faster prediction, but slower scans. Needs a C++ compiler on CPUs.
+    scans once compiled; on an H200 1.4x faster prediction, but slower scans. Needs a C++ compiler on CPUs
+    (see `CompiledMember`).
     """
     for key, member in model.members.items():
         if not isinstance(member, CompiledMember):
