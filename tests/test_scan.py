@@ -14,6 +14,13 @@ from ienhancer_elm.cli import main
 from conftest import GATA_SITE, REPO, TINY, synthetic_sequences
 
 
+def exit_code(arguments) -> int:
+    try:
+        return main(arguments)
+    except SystemExit as stop:
+        return stop.code
+
+
 def random_dna(length, seed):
     rng = random.Random(seed)
     return "".join(rng.choice("ACGT") for _ in range(length))
@@ -149,6 +156,32 @@ def test_invalid_letters_name_record_and_position(tmp_path, capsys):
     (tmp_path / "bad.fa").write_text(">ok\n" + "ACGT" * 60 + "\n>broken\nACGTACGTAC\nACGTXACGT\n")
     assert main(["scan", str(tmp_path / "bad.fa"), "--model", str(TINY), "-o", str(tmp_path / "o.bed")]) == 2
     assert "record broken: invalid character 'X' at position 15" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "option, message",
+    [
+        (["--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
+        (["--window", "-5"], "argument --window: must be at least 1, got -5"),
+        (["--threshold", "1.5"], "argument --threshold: must be between 0 and 1, got 1.5"),
+        (["--max-n", "2"], "argument --max-n: must be between 0 and 1, got 2"),
+        (["--stride", "300"], "stride must be between 1 and the window (200), got 300"),
+    ],
+)
+def test_out_of_range_settings_are_refused_by_name(tmp_path, capsys, option, message):
+    (tmp_path / "in.fa").write_text(">one\n" + "ACGT" * 60 + "\n")
+    arguments = ["scan", str(tmp_path / "in.fa"), "--model", str(TINY), "-o", str(tmp_path / "o.bed"), *option]
+    assert exit_code(arguments) == 2  # argparse exits, the scan's own checks return
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o.bed").exists()
+
+
+def test_scan_settings_refuse_what_cannot_be_scanned():
+    from ienhancer_elm.scan import ScanError, ScanSettings
+
+    for settings in ({"window": 0}, {"stride": 0}, {"threshold": -0.1}, {"max_n_fraction": 1.5}, {"batch_size": 0}):
+        with pytest.raises(ScanError):
+            ScanSettings(**settings)
 
 
 def test_two_processes_write_the_same_output(gata_model, tmp_path):

@@ -37,6 +37,20 @@ COMPILE_HELP = (
 )
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
 class _HelpWithDefaults(argparse.HelpFormatter):
     """Adds an option's default to its help, unless it has none or the help already names it."""
 
@@ -62,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", help="model folder or Hub id (default: the shipped layer-1 model)")
     predict.add_argument("--revision", help="Hub revision (tag or commit) of --model")
     predict.add_argument("-o", "--output", default="-", help="output TSV (default: stdout)")
-    predict.add_argument("--batch-size", type=int, default=32, help=BATCH_HELP)
+    predict.add_argument("--batch-size", type=positive_int, default=32, help=BATCH_HELP)
     predict.add_argument("--device", default="auto", help=DEVICE_HELP)
     predict.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help=PRECISION_HELP)
     predict.add_argument("--compile", action="store_true", help=COMPILE_HELP)
@@ -112,13 +126,13 @@ def _add_scan_parser(commands) -> None:
     scan.add_argument("--model", help="model folder or Hub id (default: the shipped layer-1 model)")
     scan.add_argument("--revision", help="Hub revision (tag or commit) of --model")
     scan.add_argument("--regions", help="BED file: scan only these intervals (needs an indexable FASTA)")
-    scan.add_argument("--window", type=int, default=200, help="window length in bases")
-    scan.add_argument("--stride", type=int, default=50, help="bases between window starts")
-    scan.add_argument("--threshold", type=float, help="default: the model's threshold")
-    scan.add_argument("--max-n", type=float, default=0.1, help="skip windows with a larger fraction of N")
+    scan.add_argument("--window", type=positive_int, default=200, help="window length in bases")
+    scan.add_argument("--stride", type=positive_int, default=50, help="bases between window starts")
+    scan.add_argument("--threshold", type=probability, help="default: the model's threshold")
+    scan.add_argument("--max-n", type=probability, default=0.1, help="skip windows with a larger fraction of N")
     scan.add_argument("-o", "--output", required=True, help="BED of merged enhancer regions")
     scan.add_argument("--bedgraph", help="per-window scores as bedGraph")
-    scan.add_argument("--batch-size", type=int, default=64, help=BATCH_HELP)
+    scan.add_argument("--batch-size", type=positive_int, default=64, help=BATCH_HELP)
     scan.add_argument("--device", default="auto", help=DEVICE_HELP)
     scan.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help=PRECISION_HELP)
     scan.add_argument("--compile", action="store_true", help=COMPILE_HELP)
@@ -142,7 +156,7 @@ def _add_motif_parsers(commands) -> None:
             default=setting.default,
             help=setting.metadata["help"],
         )
-    motifs.add_argument("--batch-size", type=int, default=32, help=BATCH_HELP)
+    motifs.add_argument("--batch-size", type=positive_int, default=32, help=BATCH_HELP)
     motifs.add_argument("--device", default="auto", help=DEVICE_HELP)
     motifs.set_defaults(handler=run_motifs)
     explain = commands.add_parser("explain", help="plot each member's per-base attention over one sequence")
@@ -174,9 +188,9 @@ def _add_evaluate_parser(commands) -> None:
         "--against",
         help="a second model (ensemble folder, Hub id or baseline .joblib): add the paired bootstrap difference",
     )
-    evaluate.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
+    evaluate.add_argument("--resamples", type=positive_int, default=1000, help="bootstrap resamples")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resampling")
-    evaluate.add_argument("--batch-size", type=int, default=32, help=BATCH_HELP)
+    evaluate.add_argument("--batch-size", type=positive_int, default=32, help=BATCH_HELP)
     evaluate.add_argument("--device", default="auto", help=DEVICE_HELP)
     evaluate.set_defaults(handler=run_evaluate)
 
@@ -193,8 +207,6 @@ def _add_baseline_parser(commands) -> None:
 
 
 def run_predict(args) -> int:
-    if args.batch_size < 1:
-        raise UsageError("--batch-size must be at least 1")
     model, tokenizer = load_model(args.model, args.device, args.revision, precision=args.precision)
     if args.compile:
         compile_for_inference(model, args.batch_size)
@@ -245,8 +257,6 @@ def _predictions(args, model, tokenizer, records):
 def run_scan(args) -> int:
     from .scan import ScanSettings, scan
 
-    if not 0 < args.stride <= args.window:
-        raise UsageError("--stride must be positive and at most --window")
     settings = ScanSettings(
         args.window, args.stride, args.threshold, args.max_n, args.batch_size, args.precision, args.compile
     )
@@ -379,10 +389,6 @@ def _open_output(path: str):
     return nullcontext(sys.stdout) if path == "-" else open(path, "w", encoding="utf-8", newline="")
 
 
-class UsageError(ValueError):
-    pass
-
-
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     transformers_logging.disable_progress_bar()  # a weight-loading bar per run is noise on a CLI
@@ -392,7 +398,6 @@ def main(argv=None) -> int:
     except (
         InputFormatError,
         NoDefaultModel,
-        UsageError,
         DataError,
         EvaluationError,
         ScanError,

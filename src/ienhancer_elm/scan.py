@@ -38,6 +38,18 @@ class ScanSettings:
     precision: str = "auto"
     compile: bool = False
 
+    def __post_init__(self):
+        if self.window < 1:
+            raise ScanError(f"window must be at least 1 base, got {self.window}")
+        if not 1 <= self.stride <= self.window:
+            raise ScanError(f"stride must be between 1 and the window ({self.window}), got {self.stride}")
+        if self.threshold is not None and not 0 <= self.threshold <= 1:
+            raise ScanError(f"threshold must be a probability between 0 and 1, got {self.threshold}")
+        if not 0 <= self.max_n_fraction <= 1:
+            raise ScanError(f"the largest fraction of N must be between 0 and 1, got {self.max_n_fraction}")
+        if self.batch_size < 1:
+            raise ScanError(f"batch size must be at least 1, got {self.batch_size}")
+
 
 @dataclass
 class ScanSummary:
