@@ -7,7 +7,7 @@ from scipy.stats import hypergeom
 from ienhancer_elm.attention import high_attention_regions, kmer_to_base_scores
 from ienhancer_elm.motifs import MotifSettings, seed_enrichment, trim
 
-from conftest import write_synthetic_dataset
+from conftest import TINY, write_synthetic_dataset
 
 pytest.importorskip("pyjaspar")
 pytest.importorskip("memelite")
@@ -83,6 +83,25 @@ def test_explain_draws_a_figure(gata_model, tmp_path):
         == 0
     )
     assert (tmp_path / "explain.png").stat().st_size > 5000
+
+
+@pytest.mark.parametrize(
+    "sequence, output, message",
+    [
+        ("ACGTXXACGT", "e.png", "record sequence: invalid character 'X' at position 5"),
+        ("AC", "e.png", "record sequence: sequence of 2 bp is shorter than k=4"),
+        ("ACGT" * 5, "e.xyz", "cannot draw a .xyz image; name one of"),
+        ("empty.fa", "e.png", "empty.fa: no sequence in the file"),
+    ],
+)
+def test_explain_refuses_bad_input_by_name(tmp_path, monkeypatch, capsys, sequence, output, message):
+    from ienhancer_elm.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty.fa").write_text("")
+    assert main(["explain", sequence, "--model", str(TINY), "-o", output]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / output).exists()
 
 
 def test_a_seed_group_seen_in_fewer_than_min_instances_sequences_makes_no_motif():

@@ -15,6 +15,7 @@ from transformers.utils import logging as transformers_logging
 from . import __version__
 from .data import DataError
 from .evaluation import DEFAULT_DATASET, EvaluationError
+from .explain import ExplainError
 from .predict import (
     NoDefaultModel,
     compile_for_inference,
@@ -298,13 +299,16 @@ def run_motifs(args) -> int:
 
 def run_explain(args) -> int:
     from .explain import explain_sequence
-    from .sequences import read_records
+    from .sequences import Record
 
-    sequence = args.sequence
-    if Path(sequence).is_file():
-        sequence = next(iter(read_records(sequence))).sequence
+    if Path(args.sequence).is_file():
+        record = next(iter(read_records(args.sequence)), None)
+        if record is None:
+            raise ExplainError(f"{args.sequence}: no sequence in the file")
+    else:
+        record = Record("sequence", args.sequence)
     model, tokenizer = load_model(args.model, "cpu")
-    print(explain_sequence(model, tokenizer, sequence, args.output))
+    print(explain_sequence(model, tokenizer, record, args.output))
     return 0
 
 
@@ -400,6 +404,7 @@ def main(argv=None) -> int:
         NoDefaultModel,
         DataError,
         EvaluationError,
+        ExplainError,
         ScanError,
         PublishError,
         OSError,

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from .attention import base_attention
 from .predict import predict_records
 from .sequences import Record
 
 
-def explain_sequence(model, tokenizer, sequence: str, path) -> str:
-    """Draw the figure to `path`; returns a one-line description of the call."""
+class ExplainError(ValueError):
+    pass
+
+
+def explain_sequence(model, tokenizer, record: Record, path) -> str:
+    """Draw the figure for `record` to `path` (its suffix picks the format); returns a one-line description of
+    the call."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    row = next(iter(predict_records(model, tokenizer, [Record("query", sequence)])))
+    image_format = Path(path).suffix.lstrip(".").lower()
+    formats = plt.figure().canvas.get_supported_filetypes()
+    plt.close("all")
+    if image_format not in formats:
+        raise ExplainError(f"{path}: cannot draw a .{image_format} image; name one of {', '.join(sorted(formats))}")
+    row = next(iter(predict_records(model, tokenizer, [record])))
     if row.error:
-        raise ValueError(row.error)
-    sequence = "".join(sequence.split()).upper()
+        raise ExplainError(f"record {record.id}: {row.error}")
+    sequence = "".join(record.sequence.split()).upper()
     figure, axes = plt.subplots(
         len(model.config.kmers),
         1,
