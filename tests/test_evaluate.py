@@ -68,3 +68,15 @@ def test_sequences_the_model_cannot_take_are_a_clear_error(tmp_path, capsys):
     dataset = write_synthetic_dataset(tmp_path / "long", n_train=4, n_test=4, length=600)
     assert main(["evaluate", "--model", str(TINY), "--dataset", str(dataset), "--resamples", "10"]) == 2
     assert "cannot be scored" in capsys.readouterr().err
+
+
+def test_the_default_benchmark_is_found_from_any_folder_or_its_absence_explained(tmp_path, monkeypatch):
+    from ienhancer_elm import evaluation
+
+    monkeypatch.chdir(tmp_path)
+    assert len(evaluation.load_split(evaluation.DEFAULT_DATASET, "layer1", "test")) == 400
+    with pytest.raises(evaluation.EvaluationError, match="no layer9/test.parquet; it holds .*layer1/test.parquet"):
+        evaluation.load_split(evaluation.DEFAULT_DATASET, "layer9", "test")
+    monkeypatch.setattr(evaluation, "REPOSITORY", tmp_path)  # as installed from a wheel
+    with pytest.raises(evaluation.EvaluationError, match="pass --dataset"):
+        evaluation.load_split(evaluation.DEFAULT_DATASET, "layer1", "test")

@@ -12,7 +12,8 @@ import numpy as np
 from .predict import load_model, predict_records, shipped_model_path
 from .sequences import Record
 
-DEFAULT_DATASET = "hub_configs/datasets/ienhancer-benchmarks"
+DEFAULT_DATASET = "hub_configs/datasets/ienhancer-benchmarks"  # in the source repository, not in the wheel
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 class EvaluationError(ValueError):
@@ -28,13 +29,30 @@ def load_split(dataset: str, config: str, split: str):
     from datasets import disable_progress_bars, load_dataset
 
     disable_progress_bars()
-    folder = Path(str(dataset))
+    folder = _dataset_folder(str(dataset))
     if folder.is_dir():
         path = folder / config / f"{split}.parquet"
         if not path.is_file():
-            raise EvaluationError(f"{dataset}: no {config}/{split}.parquet (build it with `ienhancer-elm data build`)")
+            present = ", ".join(sorted(str(found.relative_to(folder)) for found in folder.glob("*/*.parquet")))
+            raise EvaluationError(
+                f"{dataset}: no {config}/{split}.parquet; it holds {present or 'none'}"
+                " (a benchmark folder is written by `ienhancer-elm data build`)"
+            )
         return load_dataset("parquet", data_files={split: str(path)}, split=split)
     return load_dataset(str(dataset), config, split=split)
+
+
+def _dataset_folder(dataset: str) -> Path:
+    """`dataset` as a folder; the default one is also found from outside the repository's root."""
+    folder = Path(dataset)
+    if dataset != DEFAULT_DATASET or folder.is_dir():
+        return folder
+    if (REPOSITORY / DEFAULT_DATASET).is_dir():
+        return REPOSITORY / DEFAULT_DATASET
+    raise EvaluationError(
+        f"the default benchmark folder {DEFAULT_DATASET} is part of the source repository, which this installation"
+        " lacks: pass --dataset with a dataset folder or Hub id"
+    )
 
 
 class EnsembleScorer:
