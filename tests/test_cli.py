@@ -97,6 +97,23 @@ def test_without_a_bundled_model_the_message_says_so(tmp_path, capsys, monkeypat
     assert "no trained layer1 model is bundled" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "model, message",
+    [
+        ("missing", "missing: no such model folder"),
+        ("empty", "empty: not a model folder (no config.json)"),
+        ("org/not-cached", "org/not-cached: no such model folder here, nor a Hub model to be had"),
+    ],
+)
+def test_a_model_that_is_not_there_is_named(tmp_path, capsys, monkeypatch, model, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "in.fa").write_text(FASTA)
+    source = f"./{model}" if model == "missing" else model
+    assert main(["predict", "in.fa", "--model", source]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_predict_strength_calls_layer_two_only_for_enhancers(tmp_path):
     import statistics
 

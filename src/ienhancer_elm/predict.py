@@ -54,11 +54,27 @@ def load_model(
     provides the code, so no remote code is run.
     """
     source = str(name_or_path) if name_or_path is not None else str(shipped_model_path(layer))
-    tokenizer = AutoTokenizer.from_pretrained(source, revision=revision, trust_remote_code=False)
-    model = AutoModelForSequenceClassification.from_pretrained(source, revision=revision, trust_remote_code=False)
+    _check_model_source(source)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source, revision=revision, trust_remote_code=False)
+        model = AutoModelForSequenceClassification.from_pretrained(source, revision=revision, trust_remote_code=False)
+    except OSError as error:
+        if Path(source).is_dir():
+            raise
+        raise OSError(f"{source}: no such model folder here, nor a Hub model to be had: {error}") from error
     device = pick_device(device)
     dtype = torch.bfloat16 if use_bf16(device, precision) else torch.float32
     return model.to(device=device, dtype=dtype).eval(), tokenizer
+
+
+def _check_model_source(source: str) -> None:
+    """Name the problem with a local path before transformers takes it for a Hub id."""
+    path = Path(source).expanduser()
+    if path.is_dir() and not (path / "config.json").is_file():
+        raise FileNotFoundError(f"{source}: not a model folder (no config.json)")
+    could_be_hub_id = not source.startswith(("/", ".", "~")) and source.count("/") <= 1
+    if not path.exists() and not could_be_hub_id:
+        raise FileNotFoundError(f"{source}: no such model folder")
 
 
 def bf16_supported(device: torch.device) -> bool:
