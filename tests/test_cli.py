@@ -13,7 +13,11 @@ FASTA = (
 
 
 def read_tsv(path):
-    header, *rows = [line.split("\t") for line in path.read_text().splitlines()]
+    return read_tsv_text(path.read_text())
+
+
+def read_tsv_text(text):
+    header, *rows = [line.split("\t") for line in text.splitlines()]
     return [dict(zip(header, row)) for row in rows]
 
 
@@ -80,6 +84,19 @@ def test_unreadable_inputs_are_clear_errors(tmp_path, capsys, content, message):
         path.write_bytes(content)
     assert main(["predict", str(path), "--model", str(TINY)]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_record_some_member_reads_only_as_unknown_gets_an_error_row(tmp_path, capsys):
+    """N stands in for a base: fine while every member still reads a k-mer, an error row once one reads none."""
+    lines = ["N" * 40, "ACGN" * 10, "ACGTACGTAC" + "N" * 30, "TTGACCA" * 5 + "NNNNN"]
+    blind_k3 = "no 3 unambiguous bases (A, C, G, T) in a row: the k=3 member would read only [UNK]"
+    blind_k4 = "no 4 unambiguous bases (A, C, G, T) in a row: the k=4 member would read only [UNK]"
+    for extra, errors in (([], []), (["NNNX"], ["invalid character 'X' at position 4"])):  # one length; several
+        (tmp_path / "in.txt").write_text("\n".join(lines + extra) + "\n")
+        assert main(["predict", str(tmp_path / "in.txt"), "--model", str(TINY)]) == 1
+        rows = read_tsv_text(capsys.readouterr().out)
+        assert [row["error"] for row in rows] == [blind_k3, blind_k4, "", "", *errors]
+        assert rows[2]["probability"] and rows[3]["probability"]
 
 
 def test_empty_input_gives_a_header_only(tmp_path, capsys):

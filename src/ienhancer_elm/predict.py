@@ -264,16 +264,38 @@ def _encode_batch(tokenizer, sequences: list[str], rows: list[Prediction]):
     sequence on its own, which names the problem of a bad one.
     """
     inputs = tokenizer.encode_equal_lengths(sequences)
-    if inputs is not None:
+    if inputs is None:
+        encoded, scored = [], []
+        for sequence, row in zip(sequences, rows):
+            try:
+                encoded.append(tokenizer.encode_sequence(sequence))
+                scored.append(row)
+            except ValueError as error:
+                row.error = str(error)
+        inputs, rows = (tokenizer.collate(encoded) if encoded else None), scored
+    return _without_blind_members(tokenizer, inputs, rows)
+
+
+def _without_blind_members(tokenizer, inputs, rows):
+    """Rows in which some member sees no k-mer, only [UNK] (N or other ambiguous letters), get an error.
+
+    Such a member's probability says nothing about the sequence, and so neither would the ensemble's.
+    """
+    if inputs is None:
+        return None, rows
+    specials = torch.tensor(tokenizer.all_special_ids)
+    readable = torch.ones(len(rows), dtype=torch.bool)
+    for k in tokenizer.kmers:
+        ids = inputs["input_ids" if len(tokenizer.kmers) == 1 else f"input_ids_k{k}"]
+        sees_a_kmer = (~torch.isin(ids, specials)).any(dim=1)
+        for row in itertools.compress(rows, (readable & ~sees_a_kmer).tolist()):
+            row.error = f"no {k} unambiguous bases (A, C, G, T) in a row: the k={k} member would read only [UNK]"
+        readable &= sees_a_kmer
+    if bool(readable.all()):
         return inputs, rows
-    encoded, scored = [], []
-    for sequence, row in zip(sequences, rows):
-        try:
-            encoded.append(tokenizer.encode_sequence(sequence))
-            scored.append(row)
-        except ValueError as error:
-            row.error = str(error)
-    return (tokenizer.collate(encoded) if encoded else None), scored
+    kept = readable.nonzero().squeeze(1)
+    rows = list(itertools.compress(rows, readable.tolist()))
+    return ({name: tensor[kept] for name, tensor in inputs.items()} if rows else None), rows
 
 
 @torch.inference_mode()
