@@ -156,6 +156,17 @@ def test_invalid_letters_name_record_and_position(tmp_path, capsys):
     (tmp_path / "bad.fa").write_text(">ok\n" + "ACGT" * 60 + "\n>broken\nACGTACGTAC\nACGTXACGT\n")
     assert main(["scan", str(tmp_path / "bad.fa"), "--model", str(TINY), "-o", str(tmp_path / "o.bed")]) == 2
     assert "record broken: invalid character 'X' at position 15" in capsys.readouterr().err
+    assert list(tmp_path.glob("o.bed*")) == []  # no output that could pass for a finished scan
+
+
+@pytest.mark.parametrize("interval", ["ok 10 5", "ok 0 1000", "ok -5 20"])
+def test_a_bed_interval_outside_its_record_is_refused(tmp_path, capsys, interval):
+    (tmp_path / "in.fa").write_text(">ok\n" + "ACGT" * 60 + "\n")
+    (tmp_path / "regions.bed").write_text("ok\t0\t200\n" + interval.replace(" ", "\t") + "\n")
+    arguments = ["scan", str(tmp_path / "in.fa"), "--regions", str(tmp_path / "regions.bed")]
+    assert main([*arguments, "--model", str(TINY), "-o", str(tmp_path / "o.bed"), "--no-progress"]) == 2
+    assert f"regions.bed: line 2: {interval} is not an interval within ok (0 to 240)" in capsys.readouterr().err
+    assert list(tmp_path.glob("o.bed*")) == []
 
 
 @pytest.mark.parametrize(
@@ -220,6 +231,7 @@ def test_two_processes_write_the_same_output(gata_model, tmp_path):
         ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ})
         assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stderr.count("ienhancer-elm: scanned") == 1  # one scan in shares, not one per process
         outputs[processes] = (out.with_suffix(".bed").read_text(), out.with_suffix(".bedGraph").read_text())
     assert outputs[1] == outputs[2]
     assert not list(tmp_path.glob("*.part*"))

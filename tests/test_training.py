@@ -33,8 +33,7 @@ TINY_RUN = {
     "learning_rate": 0.003,
     "patience": 0,
     "seed": 3,
-    "cpu": True,
-}
+}  # no "cpu": the launch must find out by itself that there is no GPU
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +159,7 @@ def test_pretraining_logs_heldout_masked_lm_loss_and_stops_on_its_budget(tmp_pat
     out = tmp_path / "pretrain"
     settings = {**{key: TINY_RUN[key] for key in ("k", "hidden_size", "num_attention_heads", "intermediate_size")}}
     settings |= {"num_hidden_layers": 1, "output_dir": str(out), "corpus": [str(tmp_path / "corpus.fa")]}
-    settings |= {"window": 60, "stride": 30, "validation_bp": 600, "batch_size": 8, "epochs": 50, "cpu": True}
+    settings |= {"window": 60, "stride": 30, "validation_bp": 600, "batch_size": 8, "epochs": 50}
     launch("pretrain_mlm.py", {**settings, "max_minutes": 1e-6}, tmp_path)  # spent during the first epoch
     epochs = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     summary = json.loads((out / "corpus.json").read_text())
@@ -194,7 +193,6 @@ def test_pretrain_finetune_ensemble_pipeline_end_to_end(dataset, tmp_path):
                 "batch_size": 8,
                 "epochs": 1,
                 "warmup_steps": 2,
-                "cpu": True,
             },
             tmp_path,
         )

@@ -16,6 +16,7 @@ from . import __version__
 from .data import DataError
 from .evaluation import DEFAULT_DATASET, EvaluationError
 from .explain import ExplainError
+from .motifs import MotifError
 from .predict import (
     NoDefaultModel,
     compile_for_inference,
@@ -405,6 +406,7 @@ def main(argv=None) -> int:
         DataError,
         EvaluationError,
         ExplainError,
+        MotifError,
         ScanError,
         PublishError,
         OSError,

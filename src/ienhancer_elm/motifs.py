@@ -24,6 +24,10 @@ from .data import reverse_complement
 BASES = "ACGT"
 
 
+class MotifError(ValueError):
+    pass
+
+
 def _setting(default, help: str):
     return field(default=default, metadata={"help": help})
 
@@ -239,7 +243,7 @@ def motifs_from_model(model, tokenizer, sequences, labels, settings: MotifSettin
     from .sequences import Record
 
     if settings.member not in model.config.kmers:
-        raise ValueError(f"the model has no k={settings.member} member (it has {model.config.kmers})")
+        raise MotifError(f"the model has no k={settings.member} member (it has {model.config.kmers})")
     records = [Record(str(i), s) for i, s in enumerate(sequences)]
     rows = list(predict_records(model, tokenizer, progress(records) if progress else records, batch_size))
     called = [s for s, y, row in zip(sequences, labels, rows) if y == 1 and row.label == model.config.id2label[1]]

@@ -40,6 +40,13 @@ def pick_device(device: str | None = None) -> torch.device:
     return torch.device(device)
 
 
+def no_accelerator() -> bool:
+    """True where torch sees no GPU: accelerate must then be given `cpu=True`, or under a multi-process
+    `accelerate launch` each process believes it is alone and does all of the work."""
+    xpu = getattr(torch, "xpu", None)
+    return not (torch.cuda.is_available() or torch.backends.mps.is_available() or (xpu and xpu.is_available()))
+
+
 def load_model(
     name_or_path: str | Path | None = None,
     device: str | None = None,

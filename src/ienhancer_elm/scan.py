@@ -14,7 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -126,6 +126,11 @@ def bed_segments(fasta_path, bed_path) -> Iterator[Segment]:
                 raise ScanError(f"{bed_path}: line {number}: not a BED interval") from None
             if name not in genome:
                 raise ScanError(f"{bed_path}: line {number}: {name} is not in {fasta_path}")
+            if not 0 <= start < end <= len(genome[name]):
+                raise ScanError(
+                    f"{bed_path}: line {number}: {name} {start} {end} is not an interval within {name}"
+                    f" (0 to {len(genome[name])})"
+                )
             yield Segment(name, start, iter([genome[name][start:end]]))
 
 
@@ -244,7 +249,7 @@ def write_outputs(rows, settings: ScanSettings, threshold: float, bed_path, bedg
     without overlapping.
     """
     margin = (settings.window - settings.stride) // 2
-    with open(bed_path, "w", encoding="utf-8") as bed, _maybe_open(bedgraph_path) as graph:
+    with _written_whole(bed_path) as bed, _written_whole(bedgraph_path) as graph:
         if graph:
             graph.write("track type=bedGraph name=ienhancer-elm description=enhancer_probability\n")
         regions = RegionWriter(bed, settings.window, threshold)
@@ -256,8 +261,21 @@ def write_outputs(rows, settings: ScanSettings, threshold: float, bed_path, bedg
     return regions.count
 
 
-def _maybe_open(path):
-    return open(path, "w", encoding="utf-8") if path else nullcontext(None)
+@contextmanager
+def _written_whole(path):
+    """A file to write `path` through: a sibling `.partial` file, put in its place only once all is written,
+    so that a scan that stops on an error leaves no output that could pass for a finished one."""
+    if not path or (Path(path).exists() and not Path(path).is_file()):  # nothing asked for, or a device/pipe
+        with open(path, "w", encoding="utf-8") if path else nullcontext(None) as handle:
+            yield handle
+        return
+    partial = Path(f"{path}.partial")
+    try:
+        with open(partial, "w", encoding="utf-8") as handle:
+            yield handle
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def save_share(rows, path: Path) -> None:
@@ -296,9 +314,9 @@ def scan(
     from accelerate import PartialState
     from tqdm.auto import tqdm
 
-    from .predict import compile_for_inference, load_model
+    from .predict import compile_for_inference, load_model, no_accelerator
 
-    state = PartialState()
+    state = PartialState(cpu=device == "cpu" or no_accelerator())
     device = device if device not in (None, "auto") else state.device
     model, tokenizer = load_model(model, device, revision, precision=settings.precision)
     if settings.compile:

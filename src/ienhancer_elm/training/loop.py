@@ -19,6 +19,8 @@ from accelerate import Accelerator
 from accelerate.utils import DataLoaderConfiguration, set_seed
 from tqdm.auto import tqdm
 
+from ..predict import no_accelerator
+
 CHECKPOINT = "checkpoint"
 
 
@@ -61,7 +63,7 @@ class Progress:
 def make_accelerator(seed: int, mixed_precision: str = "no", cpu: bool = False) -> Accelerator:
     accelerator = Accelerator(
         mixed_precision=mixed_precision,
-        cpu=cpu,
+        cpu=cpu or no_accelerator(),
         dataloader_config=DataLoaderConfiguration(use_seedable_sampler=True, data_seed=seed),
     )
     set_seed(seed)
