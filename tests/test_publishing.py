@@ -150,3 +150,9 @@ def test_push_to_an_unreachable_hub_is_a_clear_error():
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "pushing" in done.stderr and "a/b at http://127.0.0.1:9 failed" in done.stderr
+
+
+def test_card_of_a_folder_without_a_model_is_refused(tmp_path, capsys):
+    assert main(["card", str(tmp_path), "--repo-id", "org/name"]) == 2
+    assert "not a model folder (no config.json)" in capsys.readouterr().err
+    assert not (tmp_path / "README.md").exists()

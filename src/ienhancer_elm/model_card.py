@@ -199,6 +199,8 @@ def training_section(training: dict) -> str:
 def render_model_card(folder: str | Path, evaluations: list[dict], repo_id: str, summary: str, widget: str) -> str:
     """The card of an ensemble folder: front matter, use, data, procedure, results, limitations, citation."""
     folder = Path(folder)
+    if not (folder / "config.json").is_file():  # from_pretrained would fall back to a default config
+        raise FileNotFoundError(f"{folder}: not a model folder (no config.json)")
     config = IEnhancerELMConfig.from_pretrained(folder)
     sizes = {k: config.member_configs[str(k)] for k in config.kmers}
     size_line = ", ".join(
