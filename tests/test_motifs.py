@@ -123,3 +123,12 @@ def test_a_seed_group_seen_in_fewer_than_min_instances_sequences_makes_no_motif(
     assert discover([positive(True), positive(True), positive(False)], negatives, settings) == []
     motifs = discover([positive(True)] * 3, negatives, settings)
     assert motifs and all(m.instances >= 3 for m in motifs)
+
+
+def test_motif_settings_that_cannot_work_are_refused_together():
+    from ienhancer_elm.motifs import MotifError
+
+    with pytest.raises(MotifError, match="window must be at least 1, got 0; q_cutoff must be above 0 and at most 1"):
+        MotifSettings(window=0, q_cutoff=0.0)
+    with pytest.raises(MotifError, match=r"window \(4\) must cover a seed \(6 bases\)"):
+        MotifSettings(window=4)

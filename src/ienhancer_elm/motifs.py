@@ -46,6 +46,26 @@ class MotifSettings:
     match_q: float = _setting(0.05, "a TOMTOM q-value below this counts as a JASPAR match")
     jaspar_release: str = _setting("JASPAR2024", "pyjaspar's bundled release to match against")
 
+    def __post_init__(self):
+        counts = ("member", "min_region", "seed_length", "min_instances", "window")
+        problems = [
+            f"{name} must be at least 1, got {getattr(self, name)}" for name in counts if getattr(self, name) < 1
+        ]
+        problems += [
+            f"{name} must not be negative, got {getattr(self, name)}"
+            for name in ("region_ratio", "region_over_minimum", "trim_information")
+            if getattr(self, name) < 0
+        ]
+        problems += [
+            f"{name} must be above 0 and at most 1, got {getattr(self, name)}"
+            for name in ("q_cutoff", "match_q")
+            if not 0 < getattr(self, name) <= 1
+        ]
+        if self.window < self.seed_length:
+            problems.append(f"window ({self.window}) must cover a seed ({self.seed_length} bases)")
+        if problems:
+            raise MotifError("motif settings: " + "; ".join(problems))
+
 
 @dataclass
 class Motif:
