@@ -110,11 +110,16 @@ def fasta_segments(path) -> Iterator[Segment]:
             line = pending[0]
 
 
-def bed_segments(fasta_path, bed_path) -> Iterator[Segment]:
-    """The regions of a BED file, cut from an indexed FASTA (pyfaidx builds the index when missing)."""
+def open_indexed(fasta_path):
+    """The FASTA through its index (pyfaidx writes the `.fai` when missing)."""
     from pyfaidx import Fasta
 
-    genome = Fasta(str(fasta_path), as_raw=True, sequence_always_upper=False)
+    return Fasta(str(fasta_path), as_raw=True, sequence_always_upper=False)
+
+
+def bed_segments(fasta_path, bed_path) -> Iterator[Segment]:
+    """The regions of a BED file, cut from an indexed FASTA."""
+    genome = open_indexed(fasta_path)
     with open(bed_path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             fields = line.split()
@@ -322,6 +327,9 @@ def scan(
     if settings.compile:
         compile_for_inference(model, settings.batch_size)
     threshold = settings.threshold if settings.threshold is not None else model.config.threshold
+    if regions:
+        with state.main_process_first():  # pyfaidx writes a missing index; one process at a time
+            open_indexed(fasta).close()
     segments = bed_segments(fasta, regions) if regions else fasta_segments(fasta)
     summary = ScanSummary()
     quiet = not (show_progress and state.is_main_process) or None
