@@ -20,10 +20,10 @@ def explain_sequence(model, tokenizer, record: Record, path) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.backend_bases import FigureCanvasBase
 
     image_format = Path(path).suffix.lstrip(".").lower()
-    formats = plt.figure().canvas.get_supported_filetypes()
-    plt.close("all")
+    formats = FigureCanvasBase.get_supported_filetypes()
     if image_format not in formats:
         raise ExplainError(f"{path}: cannot draw a .{image_format} image; name one of {', '.join(sorted(formats))}")
     row = next(iter(predict_records(model, tokenizer, [record])))

@@ -14,7 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -270,8 +270,11 @@ def write_outputs(rows, settings: ScanSettings, threshold: float, bed_path, bedg
 def _written_whole(path):
     """A file to write `path` through: a sibling `.partial` file, put in its place only once all is written,
     so that a scan that stops on an error leaves no output that could pass for a finished one."""
-    if not path or (Path(path).exists() and not Path(path).is_file()):  # nothing asked for, or a device/pipe
-        with open(path, "w", encoding="utf-8") if path else nullcontext(None) as handle:
+    if not path:
+        yield None
+        return
+    if Path(path).exists() and not Path(path).is_file():  # a device or pipe: nothing to put in its place
+        with open(path, "w", encoding="utf-8") as handle:
             yield handle
         return
     partial = Path(f"{path}.partial")
