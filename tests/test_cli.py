@@ -1,10 +1,13 @@
+import contextlib
 import gzip
+import subprocess
+import sys
 
 import pytest
 
 from ienhancer_elm.cli import main
 
-from conftest import TINY
+from conftest import TINY, compiling_for_real
 
 FASTA = (
     ">seq1 first\nACGTTGCAGGATTACAACGTTGCAGGATTACA\nACGTTGCAGG\n"
@@ -65,7 +68,8 @@ def test_compiled_predict_gives_the_eager_rows(tmp_path):
     for flags in ([], ["--compile"]):
         out = tmp_path / f"out{len(flags)}.tsv"
         arguments = ["predict", str(tmp_path / "in.fa"), "--model", str(TINY), "-o", str(out), "--batch-size", "4"]
-        assert main([*arguments, "--precision", "fp32", *flags]) == 1  # "bad" is an error row in both
+        with compiling_for_real() if flags else contextlib.nullcontext():
+            assert main([*arguments, "--precision", "fp32", *flags]) == 1  # "bad" is an error row in both
         tables[bool(flags)] = read_tsv(out)
     eager, compiled = tables[False], tables[True]
     assert [(r["id"], r["label"], r["error"]) for r in eager] == [(r["id"], r["label"], r["error"]) for r in compiled]
@@ -99,19 +103,44 @@ def test_a_record_some_member_reads_only_as_unknown_gets_an_error_row(tmp_path, 
         assert rows[2]["probability"] and rows[3]["probability"]
 
 
-def test_empty_input_gives_a_header_only(tmp_path, capsys):
+def test_empty_input_is_a_warning_exit_1_and_no_output_file(tmp_path, capsys):
     (tmp_path / "empty.fa").write_text("\n\n")
-    assert main(["predict", str(tmp_path / "empty.fa"), "--model", str(TINY)]) == 0
-    assert capsys.readouterr().out.splitlines() == ["id\tlength\tprobability\tlabel\tp_k3\tp_k4\terror"]
+    assert main(["predict", str(tmp_path / "empty.fa"), "--model", str(TINY), "-o", str(tmp_path / "o.tsv")]) == 1
+    assert "warning: " in (err := capsys.readouterr().err) and "holds no sequence" in err
+    assert list(tmp_path.glob("o.tsv*")) == []
 
 
-def test_without_a_bundled_model_the_message_says_so(tmp_path, capsys, monkeypatch):
-    from ienhancer_elm import predict
+def test_a_failed_run_leaves_no_output_file(tmp_path, capsys):
+    (tmp_path / "in.fa").write_text(">a\nACGT\n>\nACGT\n")  # an empty header ends the run
+    assert main(["predict", str(tmp_path / "in.fa"), "--model", str(TINY), "-o", str(tmp_path / "o.tsv")]) == 2
+    assert "empty header" in capsys.readouterr().err
+    assert list(tmp_path.glob("o.tsv*")) == []
 
-    monkeypatch.setattr(predict, "SHIPPED_MODELS", {"layer1": "no-such-model"})
+
+def test_a_closed_pipe_ends_predict_quietly(tmp_path):
+    (tmp_path / "in.fa").write_text("".join(f">r{i}\n{'ACGTTGCAGGATTACA' * 12}\n" for i in range(400)))
+    command = f"ienhancer-elm predict {tmp_path / 'in.fa'} --model {TINY} --no-progress | head -n 2"
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=300)
+    assert done.stdout.splitlines()[0].startswith("id\tlength") and len(done.stdout.splitlines()) == 2
+    assert "Broken pipe" not in done.stderr and "Traceback" not in done.stderr
+    assert done.returncode in (0, 141)  # head's status, or SIGPIPE's where the writer is killed first
+
+
+def test_help_starts_without_importing_torch():
+    code = "import sys; from ienhancer_elm.cli import build_parser; build_parser(); print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_without_a_shipped_model_the_message_says_how_to_get_it(tmp_path, capsys, monkeypatch):
+    from ienhancer_elm import paths
+
+    monkeypatch.setattr(paths, "SOURCE_MODELS", tmp_path / "no-models")
+    monkeypatch.delenv("IENHANCER_ELM_MODELS", raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     (tmp_path / "in.fa").write_text(FASTA)
     assert main(["predict", str(tmp_path / "in.fa")]) == 2
-    assert "no trained layer1 model is bundled" in capsys.readouterr().err
+    assert "the shipped layer1 model is not installed: set IENHANCER_ELM_MODELS" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

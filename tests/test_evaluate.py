@@ -71,12 +71,12 @@ def test_sequences_the_model_cannot_take_are_a_clear_error(tmp_path, capsys):
 
 
 def test_the_default_benchmark_is_found_from_any_folder_or_its_absence_explained(tmp_path, monkeypatch):
-    from ienhancer_elm import evaluation
+    from ienhancer_elm import evaluation, paths
 
     monkeypatch.chdir(tmp_path)
     assert len(evaluation.load_split(evaluation.DEFAULT_DATASET, "layer1", "test")) == 400
     with pytest.raises(evaluation.EvaluationError, match="no layer9/test.parquet; it holds .*layer1/test.parquet"):
         evaluation.load_split(evaluation.DEFAULT_DATASET, "layer9", "test")
-    monkeypatch.setattr(evaluation, "REPOSITORY", tmp_path)  # as installed from a wheel
+    monkeypatch.setattr(paths, "REPOSITORY", tmp_path)  # as installed from a wheel
     with pytest.raises(evaluation.EvaluationError, match="pass --dataset"):
         evaluation.load_split(evaluation.DEFAULT_DATASET, "layer1", "test")

@@ -76,5 +76,6 @@ def test_remote_code_load_and_pipeline_in_a_fresh_process(tiny_folder, tmp_path)
     one, batched = result["one_by_one"], result["batched"]
     assert [r["label"] for r in one] == [r["label"] for r in batched]
     assert [r["score"] for r in one] == pytest.approx([r["score"] for r in batched], abs=1e-5)
-    labels = [model.config.id2label[int(p > model.config.threshold)] for p in output.probabilities]
+    labels = [model.config.id2label[int(p > 0.5)] for p in output.probabilities]
     assert [r["label"] for r in one] == labels
+    assert [r["score"] for r in one] == pytest.approx([max(p, 1 - p) for p in output.probabilities.tolist()], abs=1e-6)

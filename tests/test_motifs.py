@@ -2,15 +2,16 @@
 
 import numpy as np
 import pytest
-from scipy.stats import hypergeom
 
 from ienhancer_elm.attention import high_attention_regions, kmer_to_base_scores
 from ienhancer_elm.motifs import MotifSettings, seed_enrichment, trim
 
 from conftest import TINY, write_synthetic_dataset
 
-pytest.importorskip("pyjaspar")
-pytest.importorskip("memelite")
+
+def needs_motif_extras():
+    pytest.importorskip("pyjaspar", reason="the motifs extra is not installed")
+    pytest.importorskip("memelite", reason="the motifs extra is not installed")
 
 
 def test_kmer_scores_are_averaged_over_the_bases_they_cover():
@@ -27,6 +28,7 @@ def test_high_attention_regions_follow_dnabert_conditions():
 
 
 def test_enrichment_counts_both_strands_and_matches_the_hypergeometric_law():
+    hypergeom = pytest.importorskip("scipy.stats").hypergeom
     site, other = "GATAAG", "CCCCCC"
     positives = [f"TT{site}TT"] * 6 + [f"TT{'CTTATC'}TT"] * 2 + ["TTTTTTTTTT"] * 2  # 2 on the reverse strand
     negatives = [f"AA{site}AA"] + [f"AA{other}AA"] * 9
@@ -47,6 +49,7 @@ def test_trim_keeps_the_informative_core():
 
 
 def test_planted_gata_site_is_found_and_matched_to_gata(gata_model, tmp_path):
+    needs_motif_extras()
     from ienhancer_elm.cli import main
 
     dataset = write_synthetic_dataset(tmp_path / "data", n_train=300, n_test=4, length=100)

@@ -61,6 +61,17 @@ def test_pushed_model_and_dataset_arrive_byte_identical_and_load(tmp_path):
     assert remote == local
 
 
+def test_the_space_and_the_metric_are_pushed_as_spaces_with_their_sdk():
+    space, metric = REPO / "hub_configs" / "space", REPO / "hub_configs" / "metric" / "ienhancer_metrics"
+    with HubStub() as stub:
+        push(space, "test-org/ienhancer-elm-demo", stub)
+        push(metric, "test-org/ienhancer_metrics", stub, "--repo-type", "space")
+    created = [json.loads(body) for body in stub.created]
+    assert [(c["type"], c.get("sdk")) for c in created] == [("space", "gradio"), ("space", "gradio")]
+    assert stub.repos[("space", "test-org/ienhancer-elm-demo")].files == local_files(space)
+    assert "ienhancer_metrics.py" in stub.repos[("space", "test-org/ienhancer_metrics")].files
+
+
 def test_push_refuses_pickles_and_folders_without_a_card(tmp_path, capsys):
     folder = tmp_path / "model"
     folder.mkdir()

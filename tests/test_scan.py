@@ -1,5 +1,6 @@
 """`scan`: planted regions found, one process equals two, odd records handled as documented."""
 
+import contextlib
 import gzip
 import os
 import random
@@ -11,7 +12,7 @@ import pytest
 
 from ienhancer_elm.cli import main
 
-from conftest import GATA_SITE, REPO, TINY, synthetic_sequences
+from conftest import GATA_SITE, REPO, TINY, compiling_for_real, synthetic_sequences
 
 
 def exit_code(arguments) -> int:
@@ -244,7 +245,8 @@ def test_compiled_scan_writes_the_eager_output(gata_model, tmp_path):
         out = tmp_path / f"out{len(flags)}"
         arguments = ["scan", str(tmp_path / "genome.fa"), "--model", str(gata_model), "-o", f"{out}.bed"]
         arguments += ["--bedgraph", f"{out}.bedGraph", "--window", "100", "--stride", "25", "--batch-size", "16"]
-        assert main([*arguments, "--precision", "fp32", "--no-progress", *flags]) == 0
+        with compiling_for_real() if flags else contextlib.nullcontext():
+            assert main([*arguments, "--precision", "fp32", "--no-progress", *flags]) == 0
         outputs[bool(flags)] = (
             read_bed(Path(f"{out}.bed")),
             read_bed(Path(f"{out}.bedGraph"))[1:],
@@ -271,3 +273,31 @@ def test_bf16_labels_agree_with_fp32(gata_model, cast_weights):
     bf16 = list(predict_records(low, tokenizer, records, precision="bf16"))
     assert [r.label for r in fp32] == [r.label for r in bf16]
     assert max(abs(a.probability - b.probability) for a, b in zip(fp32, bf16)) < 0.05
+
+
+def test_windows_across_the_block_boundary_score_as_predicted_alone_and_errors_name_later_blocks(tmp_path, capsys):
+    from ienhancer_elm.predict import load_model, predict_records
+    from ienhancer_elm.scan import BLOCK_BASES
+    from ienhancer_elm.sequences import Record
+
+    rng = random.Random(3)
+    genome = "".join(rng.choice("ACGT") for _ in range(BLOCK_BASES + 1000))
+    (tmp_path / "g.fa").write_text(f">g\n{wrap(genome)}\n")
+    out = tmp_path / "o"
+    arguments = ["scan", str(tmp_path / "g.fa"), "--model", str(TINY), "-o", f"{out}.bed", "--bedgraph"]
+    assert main([*arguments, f"{out}.bedGraph", "--stride", "100", "--precision", "fp32", "--no-progress"]) == 0
+    margin = (200 - 100) // 2  # the bedGraph puts a window's score on its central stride-long bin
+    scores = {
+        int(line.split("\t")[1]) - margin: float(line.split("\t")[3])
+        for line in Path(f"{out}.bedGraph").read_text().splitlines()[1:]
+    }
+    straddling = [start for start in scores if start < BLOCK_BASES < start + 200]
+    assert straddling  # windows cut from two blocks
+    model, tokenizer = load_model(TINY, "cpu", precision="fp32")
+    for start in straddling:
+        (alone,) = predict_records(model, tokenizer, [Record("w", genome[start : start + 200])], precision="fp32")
+        assert scores[start] == pytest.approx(alone.probability, abs=1e-5)
+    bad = BLOCK_BASES + 500
+    (tmp_path / "bad.fa").write_text(f">g\n{wrap(genome[: bad - 1] + 'X' + genome[bad:])}\n")
+    assert main(["scan", str(tmp_path / "bad.fa"), "--model", str(TINY), "-o", str(tmp_path / "b.bed")]) == 2
+    assert f"record g: invalid character 'X' at position {bad}" in capsys.readouterr().err

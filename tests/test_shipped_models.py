@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from ienhancer_elm.predict import SHIPPED_MODELS, load_model, predict_records, shipped_model_path
+from ienhancer_elm.paths import SHIPPED_MODELS, shipped_model_path
+from ienhancer_elm.predict import load_model, predict_records
 from ienhancer_elm.sequences import Record
 
 from conftest import REPO
@@ -51,4 +52,4 @@ def test_shipped_card_describes_the_recipe_its_members_were_trained_with(layer):
     assert len(both_strands) == 1
     card = (folder / "README.md").read_text()
     assert ("both strands of every training sequence" in card) == both_strands.pop()
-    assert f"threshold {json.loads((folder / 'cv_results.json').read_text())['threshold']}" in card
+    assert f"logit({json.loads((folder / 'cv_results.json').read_text())['threshold']})" in card

@@ -11,7 +11,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from ienhancer_elm.data import reverse_complement
+from ienhancer_elm.sequences import reverse_complement
 from ienhancer_elm.tokenization_ienhancer_elm import KmerTokenizer
 from ienhancer_elm.training.finetuning import crop_ends, random_ends
 from ienhancer_elm.training.pretraining import corpus_windows, hold_out_tails, mask_kmer_spans
@@ -172,7 +172,6 @@ def test_pretraining_logs_heldout_masked_lm_loss_and_stops_on_its_budget(tmp_pat
 def test_pretrain_finetune_ensemble_pipeline_end_to_end(dataset, tmp_path):
     sequences, _ = synthetic_sequences(40, 120, seed=5)
     (tmp_path / "corpus.fa").write_text("".join(f">c{i}\n{s}\n" for i, s in enumerate(sequences)))
-    test_split = write_synthetic_dataset(tmp_path / "unused", n_train=2, n_test=8)  # noqa: F841
     size = {
         key: TINY_RUN[key] for key in ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
     }

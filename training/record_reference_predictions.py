@@ -8,7 +8,8 @@ Run it once when new weights ship; the test then guards them against silent chan
 import json
 from pathlib import Path
 
-from ienhancer_elm.predict import SHIPPED_MODELS, load_model, predict_records, shipped_model_path
+from ienhancer_elm.paths import SHIPPED_MODELS, shipped_model_path
+from ienhancer_elm.predict import load_model, predict_records
 from ienhancer_elm.sequences import read_records
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# After training/recipe.sh: score the shipped ensembles on the independent test split (once, at the end),
-# with the paired difference against the k-mer baseline; render their model cards from those reports,
-# and record the reference predictions the tests check.
+# After training/recipe.sh: write the ensembles into models/ (the only script that replaces a shipped model),
+# score them on the independent test split (once, at the end) with the paired difference against the k-mer
+# baseline, render their model cards from those reports, and record the reference predictions the tests check.
 #   bash training/release.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-trained=src/ienhancer_elm/trained
+trained=models
 declare -A repo=([layer1]=ienhancer-elm/ienhancer-elm [layer2]=ienhancer-elm/ienhancer-elm-layer2)
 declare -A summary=(
     [layer1]="Layer 1 of iEnhancer-ELM: is a 200 bp human DNA sequence an enhancer?"
     [layer2]="Layer 2 of iEnhancer-ELM: is an enhancer strong or weak? Apply it to sequences layer 1 calls enhancers (\`ienhancer-elm predict --strength\`)."
 )
 for layer in layer1 layer2; do
+    if compgen -G "runs/finetune_k3_${layer}*/summary.json" >/dev/null; then # the recipe's runs are here
+        python training/build_ensemble.py "training/configs/ensemble_$layer.json" \
+            --output_dir "$trained/ienhancer-elm-$layer" --release true
+    else
+        echo "no recipe runs in runs/: keeping the shipped $trained/ienhancer-elm-$layer as it is" >&2
+    fi
     baseline=runs/baseline-$layer/model.joblib # the k-mer yardstick, chosen by CV on the training split
     [ -f "$baseline" ] || ienhancer-elm baseline --config "$layer" -o "runs/baseline-$layer"
     ienhancer-elm evaluate --config "$layer" --against "$baseline" \

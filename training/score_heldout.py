@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from ienhancer_elm.data import reverse_complement
+from ienhancer_elm.sequences import reverse_complement
 from ienhancer_elm.evaluation import EnsembleScorer, load_split
 
 

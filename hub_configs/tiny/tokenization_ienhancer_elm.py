@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import itertools
 import os
+import warnings
 
 import torch
 from transformers import BatchEncoding, PreTrainedTokenizer
+from transformers.tokenization_utils_base import TruncationStrategy
 from transformers.utils import PaddingStrategy, TensorType
 
-from .configuration_ienhancer_elm import SUPPORTED_KMERS
+from .configuration_ienhancer_elm import SPECIAL_TOKENS, SUPPORTED_KMERS, checked_kmers
 
-SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
-PAD_ID, UNK_ID, CLS_ID, SEP_ID = 0, 1, 2, 3
+PAD_ID, UNK_ID, CLS_ID, SEP_ID = (SPECIAL_TOKENS.index(token) for token in ("[PAD]", "[UNK]", "[CLS]", "[SEP]"))
 # DNABERT lists k-mers in product order over A, T, C, G (AAA, AAT, AAC, AAG, ATA, ...), so a base's
 # digit in that order gives the k-mer's index in base 4.
 DNABERT_BASE_ORDER = "ATCG"
-AMBIGUOUS_BASES = "NRYSWKMBDHVU"
+AMBIGUOUS_BASES = "NRYSWKMBDHV"
+# The shipped models were trained on 200 bp; far shorter sequences still get a score, with a warning.
+SHORT_SEQUENCE_BP = 100
 _UNKNOWN_BASE = 4
 _INVALID = -1
 
@@ -58,8 +61,26 @@ def encode_bases(sequence: str) -> torch.Tensor:
     invalid = (codes == _INVALID).nonzero()
     if len(invalid):
         position = int(invalid[0])
-        raise ValueError(f"invalid character {cleaned[position]!r} at position {position + 1}")
+        letter = cleaned[position]
+        hint = " (RNA? the models read DNA: write T for U)" if letter in "Uu" else ""
+        raise ValueError(f"invalid character {letter!r} at position {position + 1}{hint}")
     return codes
+
+
+def check_readable(ids: torch.Tensor, k: int) -> None:
+    """Refuse k-mer ids (one sequence, specials excluded) that are all [UNK]: the member would read nothing."""
+    if not bool((ids != UNK_ID).any()):
+        raise ValueError(f"no {k} unambiguous bases (A, C, G, T) in a row: the k={k} member would read only [UNK]")
+
+
+def short_sequence_warning(length: int) -> str | None:
+    """The warning every entry point gives for a sequence far shorter than the models were trained on."""
+    if length >= SHORT_SEQUENCE_BP:
+        return None
+    return (
+        f"{length} bp is shorter than {SHORT_SEQUENCE_BP} bp; the models were trained on 200 bp sequences, "
+        "so this score is unreliable"
+    )
 
 
 def kmer_ids(codes: torch.Tensor, k: int) -> torch.Tensor:
@@ -98,10 +119,16 @@ class KmerTokenizer(PreTrainedTokenizer):
     `attention_mask`, so the output feeds a DNABERT `BertModel` directly.
 
     Input policy: case is ignored; whitespace and newlines are dropped; `N` and the other IUPAC
-    ambiguity codes (R Y S W K M B D H V, and U) turn every k-mer that contains them into `[UNK]`;
-    any other character raises `ValueError` naming the character and its position. A sequence
-    shorter than the largest k, or one whose tokens exceed `model_max_length` (512 for DNABERT,
-    [CLS] and [SEP] included), raises `ValueError`; scan long sequences in windows instead.
+    ambiguity codes (R Y S W K M B D H V) turn every k-mer that contains them into `[UNK]`; any
+    other character (RNA's `U` included) raises `ValueError` naming the character and its position.
+    A sequence raises `ValueError` when it is shorter than the largest k, when some member would
+    read only `[UNK]` (no run of k unambiguous bases), or when its tokens exceed `model_max_length`
+    (512 for DNABERT, [CLS] and [SEP] included; `truncation=True` keeps the first bases that fit
+    `max_length` instead). A sequence under `SHORT_SEQUENCE_BP` (100) bases gets a `UserWarning`.
+
+    Keys: `return_special_tokens_mask` and `return_length` add `special_tokens_mask[_kN]` and
+    `length[_kN]` (tokens before padding); token type ids, overflowing tokens, offsets and a `stride`
+    are refused, as the members read one segment of single bases.
 
     Args:
         kmers: the k-mer sizes, each in 3..6.
@@ -153,11 +180,12 @@ class KmerTokenizer(PreTrainedTokenizer):
     def convert_tokens_to_string(self, tokens):
         return " ".join(tokens)
 
-    def encode_sequence(self, sequence: str) -> dict[int, torch.Tensor]:
-        """Ids ([CLS] k-mers [SEP]) of one sequence for every k, checked against the length limits."""
+    def encode_sequence(self, sequence: str, max_bases: int | None = None) -> dict[int, torch.Tensor]:
+        """Ids ([CLS] k-mers [SEP]) of one sequence for every k, checked against the length limits and for
+        members that would read only [UNK]; with `max_bases`, only the first `max_bases` bases are read."""
         if not isinstance(sequence, str):
             raise TypeError(f"expected a DNA string, got {type(sequence).__name__}")
-        codes = encode_bases(sequence)
+        codes = encode_bases(sequence)[:max_bases]
         shortest = max(self.kmers)
         if len(codes) == 0:
             raise ValueError("empty sequence")
@@ -171,7 +199,16 @@ class KmerTokenizer(PreTrainedTokenizer):
                 "(`ienhancer-elm scan`)"
             )
         special = torch.tensor([CLS_ID]), torch.tensor([SEP_ID])
-        return {k: torch.cat([special[0], kmer_ids(codes, k), special[1]]) for k in self.kmers}
+        encoded = {}
+        for k in self.kmers:
+            ids = kmer_ids(codes, k)
+            check_readable(ids, k)
+            encoded[k] = torch.cat([special[0], ids, special[1]])
+        return encoded
+
+    def max_bases(self, max_length: int) -> int:
+        """The most bases whose tokens fit `max_length` positions for every member ([CLS] and [SEP] included)."""
+        return max_length - 3 + min(self.kmers)
 
     def encode_codes(self, codes: torch.Tensor) -> dict[str, torch.Tensor]:
         """Model inputs for a batch of equal-length rows of base codes (see `encode_bases`), every k at once.
@@ -206,7 +243,11 @@ class KmerTokenizer(PreTrainedTokenizer):
         codes = _BASE_CODES[torch.frombuffer(raw, dtype=torch.uint8).long()].view(len(cleaned), length)
         if (codes == _INVALID).any():
             return None
-        return self.encode_codes(codes)
+        inputs = self.encode_codes(codes)
+        for ids in inputs.values():  # a row some member reads as all [UNK] goes the per-sequence way, named
+            if not bool((ids[:, 1:-1] != UNK_ID).any(dim=1).all()):
+                return None
+        return inputs
 
     def _encode_plus(
         self,
@@ -214,26 +255,43 @@ class KmerTokenizer(PreTrainedTokenizer):
         text_pair=None,
         add_special_tokens=True,
         padding_strategy=PaddingStrategy.DO_NOT_PAD,
+        truncation_strategy=TruncationStrategy.DO_NOT_TRUNCATE,
         max_length=None,
+        stride=0,
+        is_split_into_words=False,
         pad_to_multiple_of=None,
+        padding_side=None,
         return_tensors=None,
+        return_token_type_ids=None,
         return_attention_mask=None,
+        return_overflowing_tokens=False,
+        return_special_tokens_mask=False,
+        return_length=False,
         **kwargs,
     ) -> BatchEncoding:
         # Every k is encoded here in one pass, so the base class's per-example batch loop is never used.
-        if text_pair is not None or not add_special_tokens or kwargs.get("is_split_into_words"):
-            raise ValueError(
-                "KmerTokenizer takes single DNA sequences (no pairs, pre-split words or add_special_tokens=False)"
-            )
+        _refuse_unsupported(
+            text_pair=text_pair is not None,
+            add_special_tokens=not add_special_tokens,
+            is_split_into_words=is_split_into_words,
+            stride=bool(stride),
+            padding_side=padding_side not in (None, "right"),
+            return_token_type_ids=bool(return_token_type_ids),
+            return_overflowing_tokens=return_overflowing_tokens,
+            return_offsets_mapping=kwargs.get("return_offsets_mapping", False),
+        )
         batched = isinstance(text, (list, tuple))
         sequences = list(text) if batched else [text]
-        simple_padding = padding_strategy != PaddingStrategy.MAX_LENGTH and not pad_to_multiple_of
-        columns = self.encode_equal_lengths(sequences) if batched and simple_padding else None
+        truncating = TruncationStrategy(truncation_strategy) != TruncationStrategy.DO_NOT_TRUNCATE
+        max_bases = self.max_bases(max_length or self.model_max_length) if truncating else None
+        _warn_short(sequences)
+        simple = padding_strategy != PaddingStrategy.MAX_LENGTH and not pad_to_multiple_of and not truncating
+        columns = self.encode_equal_lengths(sequences) if batched and simple else None
         if columns is None:
             encoded = []
             for index, sequence in enumerate(sequences):
                 try:
-                    encoded.append(self.encode_sequence(sequence))
+                    encoded.append(self.encode_sequence(sequence, max_bases))
                 except (ValueError, TypeError) as error:
                     raise type(error)(f"sequence {index}: {error}" if batched else str(error)) from None
             if padding_strategy == PaddingStrategy.DO_NOT_PAD and not return_tensors:
@@ -243,6 +301,7 @@ class KmerTokenizer(PreTrainedTokenizer):
                     raise ValueError("sequences of different lengths need padding=True to become one tensor")
                 width = max_length if padding_strategy == PaddingStrategy.MAX_LENGTH else None
                 columns = self.collate(encoded, width, pad_to_multiple_of)
+        columns = self._with_requested_extras(columns, return_special_tokens_mask, return_length)
         if return_attention_mask is False:
             columns = {name: value for name, value in columns.items() if not name.startswith("attention_mask")}
         if return_tensors in ("pt", TensorType.PYTORCH):
@@ -251,6 +310,25 @@ class KmerTokenizer(PreTrainedTokenizer):
         if not batched:
             columns = {name: value[0] for name, value in columns.items()}
         return BatchEncoding(columns, tensor_type=return_tensors, prepend_batch_axis=not batched)
+
+    def _with_requested_extras(self, columns: dict, special_tokens_mask: bool, length: bool) -> dict:
+        """Adds `special_tokens_mask[_kN]` ([CLS], [SEP] and padding are 1) and `length[_kN]` (tokens
+        before padding), computed from the ids and attention masks already made."""
+        if not (special_tokens_mask or length):
+            return columns
+        extras = {}
+        for ids_name, mask_name in zip(self.model_input_names[::2], self.model_input_names[1::2]):
+            suffix = ids_name.removeprefix("input_ids")
+            rows = [torch.as_tensor(row) for row in columns[ids_name]]
+            masks = [torch.as_tensor(row) for row in columns[mask_name]]
+            if special_tokens_mask:
+                marks = [torch.isin(row, torch.tensor([PAD_ID, CLS_ID, SEP_ID])).long() for row in rows]
+                extras["special_tokens_mask" + suffix] = (
+                    torch.stack(marks) if torch.is_tensor(columns[ids_name]) else [m.tolist() for m in marks]
+                )
+            if length:
+                extras["length" + suffix] = [int(mask.sum()) for mask in masks]
+        return {**columns, **extras}
 
     def collate(
         self, encoded: list[dict[int, torch.Tensor]], width=None, pad_to_multiple_of=None
@@ -288,13 +366,33 @@ class KmerTokenizer(PreTrainedTokenizer):
         return (path,)
 
 
+def _refuse_unsupported(**asked: bool) -> None:
+    unsupported = [name for name, given in asked.items() if given]
+    if unsupported:
+        raise ValueError(
+            f"KmerTokenizer does not support {', '.join(unsupported)}: it encodes single DNA sequences into "
+            "one segment of overlapping k-mers, [CLS] first and [SEP] last, padded on the right"
+        )
+
+
+def _warn_short(sequences) -> None:
+    """One warning per call, naming the first short sequence and how many there are."""
+    short = [
+        (index, message)
+        for index, sequence in enumerate(sequences)
+        if isinstance(sequence, str) and (message := short_sequence_warning(len(sequence.translate(_WHITESPACE))))
+    ]
+    if short:
+        index, message = short[0]
+        where = f"sequence {index}" + (f" (and {len(short) - 1} more)" if len(short) > 1 else "")
+        warnings.warn(f"{where}: {message}" if len(sequences) > 1 else message, UserWarning, stacklevel=4)
+
+
 def _kmers_from(kmers, vocab_file) -> tuple[int, ...]:
     file_k = _check_vocab_file(vocab_file) if vocab_file else None
     if kmers is None:
         kmers = (file_k,) if file_k else (6,)
-    kmers = tuple(int(k) for k in kmers)
-    if not kmers or any(k not in SUPPORTED_KMERS for k in kmers) or len(set(kmers)) != len(kmers):
-        raise ValueError(f"kmers must be distinct values from {SUPPORTED_KMERS}, got {kmers}")
+    kmers = tuple(checked_kmers(kmers))
     if file_k and file_k != kmers[0]:
         raise ValueError(f"vocab file {vocab_file} is for k={file_k}, but kmers starts with {kmers[0]}")
     return kmers

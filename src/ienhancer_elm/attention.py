@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 
-from .tokenization_ienhancer_elm import KmerTokenizer
+from .models import KmerTokenizer
 
 
 @torch.inference_mode()
@@ -15,18 +17,30 @@ def base_attention(model, sequences: list[str], k: int, batch_size: int = 32) ->
     Follows DNABERT and iEnhancer-ELM: the k member's last layer, [CLS] row, heads summed; [CLS] and
     [SEP] left out.
     """
-    model.set_attn_implementation("eager")  # sdpa and flash kernels return no attention weights
     device = next(model.parameters()).device
     tokenizer = KmerTokenizer(kmers=(k,))
     scores = []
-    for start in range(0, len(sequences), batch_size):
-        inputs = tokenizer(sequences[start : start + batch_size], padding=True, return_tensors="pt")
-        mask = inputs["attention_mask"].to(device)
-        _, attentions = model.member(k)(inputs["input_ids"].to(device), mask, output_attentions=True)
-        cls_rows = attentions[-1][:, :, 0, :].sum(dim=1).float().cpu().numpy()
-        for row, tokens in zip(cls_rows, mask.sum(dim=1).tolist()):
-            scores.append(kmer_to_base_scores(row[1 : tokens - 1], k))
+    with eager_attention(model):
+        for start in range(0, len(sequences), batch_size):
+            inputs = tokenizer(sequences[start : start + batch_size], padding=True, return_tensors="pt")
+            mask = inputs["attention_mask"].to(device)
+            _, attentions = model.member(k)(inputs["input_ids"].to(device), mask, output_attentions=True)
+            cls_rows = attentions[-1][:, :, 0, :].sum(dim=1).float().cpu().numpy()
+            for row, tokens in zip(cls_rows, mask.sum(dim=1).tolist()):
+                scores.append(kmer_to_base_scores(row[1 : tokens - 1], k))
     return scores
+
+
+@contextmanager
+def eager_attention(model):
+    """The model with eager attention (sdpa and flash kernels return no attention weights), put back as
+    it was afterwards."""
+    before = model.config._attn_implementation
+    model.set_attn_implementation("eager")
+    try:
+        yield model
+    finally:
+        model.set_attn_implementation(before)
 
 
 def kmer_to_base_scores(kmer_scores: np.ndarray, k: int) -> np.ndarray:

@@ -4,30 +4,16 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sys
-from contextlib import nullcontext
+from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
-from tqdm.auto import tqdm
-from transformers.utils import logging as transformers_logging
-
 from . import __version__
-from .data import DataError
-from .evaluation import DEFAULT_DATASET, EvaluationError
-from .explain import ExplainError
-from .motifs import MotifError
-from .predict import (
-    NoDefaultModel,
-    compile_for_inference,
-    keep_freed_memory,
-    load_model,
-    predict_records,
-    predict_two_layers,
-)
-from .publishing import PublishError
-from .scan import ScanError
-from .sequences import InputFormatError, read_records
+from .paths import DEFAULT_DATASET
+
+# torch, transformers and the commands' modules are imported when a command runs, so that `--help` is quick.
 
 DEVICE_HELP = "auto, cpu, cuda, cuda:1, ..."
 BATCH_HELP = "sequences per forward pass"
@@ -67,43 +53,67 @@ class _ParserShowingDefaults(argparse.ArgumentParser):
         super().__init__(*args, formatter_class=_HelpWithDefaults, **kwargs)
 
 
+def _option_group(*adders) -> argparse.ArgumentParser:
+    """A parent parser holding options that several commands share, declared once."""
+    parent = argparse.ArgumentParser(add_help=False)
+    for add in adders:
+        add(parent)
+    return parent
+
+
+def _model_options(parser) -> None:
+    parser.add_argument("--model", help="model folder or Hub id (default: the shipped layer-1 model)")
+    parser.add_argument("--revision", help="Hub revision (tag or commit) of --model")
+
+
+def _device_options(parser) -> None:
+    parser.add_argument("--batch-size", type=positive_int, default=32, help=BATCH_HELP)
+    parser.add_argument("--device", default="auto", help=DEVICE_HELP)
+
+
+def _speed_options(parser) -> None:
+    parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help=PRECISION_HELP)
+    parser.add_argument("--compile", action="store_true", help=COMPILE_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ienhancer-elm", description="Enhancer identification with k-mer BERT ensembles."
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_ParserShowingDefaults)
-    predict = commands.add_parser("predict", help="classify DNA sequences (FASTA, .gz, one per line, or - for stdin)")
+    model, device, speed = (_option_group(add) for add in (_model_options, _device_options, _speed_options))
+    predict = commands.add_parser(
+        "predict",
+        parents=[model, device, speed],
+        help="classify DNA sequences (FASTA, .gz, one per line, or - for stdin)",
+    )
     predict.add_argument("input", help="FASTA (plain or gzip), a text file with one sequence per line, or - for stdin")
-    predict.add_argument("--model", help="model folder or Hub id (default: the shipped layer-1 model)")
-    predict.add_argument("--revision", help="Hub revision (tag or commit) of --model")
     predict.add_argument("-o", "--output", default="-", help="output TSV (default: stdout)")
-    predict.add_argument("--batch-size", type=positive_int, default=32, help=BATCH_HELP)
-    predict.add_argument("--device", default="auto", help=DEVICE_HELP)
-    predict.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help=PRECISION_HELP)
-    predict.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     predict.add_argument(
         "--strength", action="store_true", help="also call strong vs weak (layer 2) for the sequences called enhancers"
     )
     predict.add_argument("--strength-model", help="layer-2 model folder or Hub id (default: the shipped layer-2 model)")
     predict.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     predict.set_defaults(handler=run_predict)
-    _add_scan_parser(commands)
+    _add_scan_parser(commands, [model, device, speed])
     _add_data_parser(commands)
-    _add_evaluate_parser(commands)
-    _add_motif_parsers(commands)
+    _add_evaluate_parser(commands, [model, device])
+    _add_motif_parsers(commands, device)
     _add_baseline_parser(commands)
     _add_publishing_parsers(commands)
     return parser
 
 
 def _add_publishing_parsers(commands) -> None:
-    push = commands.add_parser("push", help="publish a model or dataset folder to the Hugging Face Hub")
-    push.add_argument("folder", help="a model folder (config.json) or a dataset folder (README.md + Parquet)")
+    push = commands.add_parser("push", help="publish a model, dataset or Space folder to the Hugging Face Hub")
+    push.add_argument(
+        "folder", help="a model folder (config.json), a dataset folder (README.md + Parquet) or a Space (app.py)"
+    )
     push.add_argument("--repo-id", required=True, help="ORG/NAME on the Hub")
     push.add_argument("--revision", help="tag the pushed commit with this name (e.g. v0.1.0)")
     push.add_argument("--private", action="store_true", help="create the repository as private")
-    push.add_argument("--repo-type", choices=["model", "dataset"], help="default: from the folder's contents")
+    push.add_argument("--repo-type", choices=["model", "dataset", "space"], help="default: from the folder's contents")
     push.set_defaults(handler=run_push)
     export = commands.add_parser(
         "export-members", help="write each member of an ensemble as a standalone DNABERT-layout BERT folder"
@@ -122,31 +132,30 @@ def _add_publishing_parsers(commands) -> None:
     card.set_defaults(handler=run_card)
 
 
-def _add_scan_parser(commands) -> None:
-    scan = commands.add_parser("scan", help="score sliding windows over long sequences; write enhancer regions")
+def _add_scan_parser(commands, parents) -> None:
+    scan = commands.add_parser(
+        "scan", parents=parents, help="score sliding windows over long sequences; write enhancer regions"
+    )
     scan.add_argument("fasta", help="FASTA (plain, gzip or bgzip) with records of any length")
-    scan.add_argument("--model", help="model folder or Hub id (default: the shipped layer-1 model)")
-    scan.add_argument("--revision", help="Hub revision (tag or commit) of --model")
     scan.add_argument("--regions", help="BED file: scan only these intervals (needs an indexable FASTA)")
     scan.add_argument("--window", type=positive_int, default=200, help="window length in bases")
     scan.add_argument("--stride", type=positive_int, default=50, help="bases between window starts")
-    scan.add_argument("--threshold", type=probability, help="default: the model's threshold")
+    scan.add_argument("--threshold", type=probability, help="call windows above this probability (default: 0.5)")
     scan.add_argument("--max-n", type=probability, default=0.1, help="skip windows with a larger fraction of N")
     scan.add_argument("-o", "--output", required=True, help="BED of merged enhancer regions")
     scan.add_argument("--bedgraph", help="per-window scores as bedGraph")
-    scan.add_argument("--batch-size", type=positive_int, default=64, help=BATCH_HELP)
-    scan.add_argument("--device", default="auto", help=DEVICE_HELP)
-    scan.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"], help=PRECISION_HELP)
-    scan.add_argument("--compile", action="store_true", help=COMPILE_HELP)
     scan.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    scan.set_defaults(handler=run_scan)
+    scan.set_defaults(handler=run_scan, batch_size=64)
 
 
-def _add_motif_parsers(commands) -> None:
+def _add_motif_parsers(commands, device) -> None:
     from .motifs import MotifSettings
 
-    motifs = commands.add_parser("motifs", help="motifs from a member's attention, matched to JASPAR by TOMTOM")
-    motifs.add_argument("--model", help="model folder or Hub id (default: the shipped layer-1 model)")
+    motifs = commands.add_parser(
+        "motifs",
+        parents=[_option_group(_model_options), device],
+        help="motifs from a member's attention, matched to JASPAR by TOMTOM",
+    )
     motifs.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset folder or Hub id")
     motifs.add_argument("--config", default="layer1", help="layer1, layer2 or enhancer_if_nhlf")
     motifs.add_argument("--split", default="train", help="labelled split to mine (default: train)")
@@ -158,12 +167,13 @@ def _add_motif_parsers(commands) -> None:
             default=setting.default,
             help=setting.metadata["help"],
         )
-    motifs.add_argument("--batch-size", type=positive_int, default=32, help=BATCH_HELP)
-    motifs.add_argument("--device", default="auto", help=DEVICE_HELP)
     motifs.set_defaults(handler=run_motifs)
-    explain = commands.add_parser("explain", help="plot each member's per-base attention over one sequence")
+    explain = commands.add_parser(
+        "explain",
+        parents=[_option_group(_model_options)],
+        help="plot each member's per-base attention over one sequence",
+    )
     explain.add_argument("sequence", help="a DNA sequence, or a FASTA file whose first record is used")
-    explain.add_argument("--model", help="model folder or Hub id (default: the shipped layer-1 model)")
     explain.add_argument("-o", "--output", required=True, help="image file (PNG, SVG, PDF)")
     explain.set_defaults(handler=run_explain)
 
@@ -177,10 +187,10 @@ def _add_data_parser(commands) -> None:
     build.set_defaults(handler=run_data_build)
 
 
-def _add_evaluate_parser(commands) -> None:
-    evaluate = commands.add_parser("evaluate", help="score a model on a benchmark split, with 95%% bootstrap intervals")
-    evaluate.add_argument("--model", help="ensemble folder or Hub id, or a baseline .joblib (default: shipped model)")
-    evaluate.add_argument("--revision", help="Hub revision of --model")
+def _add_evaluate_parser(commands, parents) -> None:
+    evaluate = commands.add_parser(
+        "evaluate", parents=parents, help="score a model on a benchmark split, with 95%% bootstrap intervals"
+    )
     evaluate.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset folder or Hub id")
     evaluate.add_argument("--config", default="layer1", help="layer1, layer2 or enhancer_if_nhlf")
     evaluate.add_argument("--split", default="test", help="train or test")
@@ -192,8 +202,6 @@ def _add_evaluate_parser(commands) -> None:
     )
     evaluate.add_argument("--resamples", type=positive_int, default=1000, help="bootstrap resamples")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resampling")
-    evaluate.add_argument("--batch-size", type=positive_int, default=32, help=BATCH_HELP)
-    evaluate.add_argument("--device", default="auto", help=DEVICE_HELP)
     evaluate.set_defaults(handler=run_evaluate)
 
 
@@ -209,41 +217,46 @@ def _add_baseline_parser(commands) -> None:
 
 
 def run_predict(args) -> int:
+    from tqdm.auto import tqdm
+
+    from .predict import compile_for_inference, load_model, table_cells, table_header
+    from .sequences import read_records
+
     model, tokenizer = load_model(args.model, args.device, args.revision, precision=args.precision)
     if args.compile:
         compile_for_inference(model, args.batch_size)
-    members = [f"p_k{k}" for k in model.config.kmers]
-    strength_columns = ["strength_probability", "strength"] if args.strength else []
-    failed = 0
-    with _open_output(args.output) as handle:
-        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-        writer.writerow(["id", "length", "probability", "label", *members, *strength_columns, "error"])
-        records = read_records(args.input)
-        progress = tqdm(records, desc="predict", unit="seq", disable=args.no_progress or None, file=sys.stderr)
-        for row, strength in _predictions(args, model, tokenizer, progress):
-            if row.error:
-                failed += 1
-                print(f"ienhancer-elm: record {row.id}: {row.error}", file=sys.stderr)
-            probabilities = [row.member_probabilities.get(k) for k in model.config.kmers]
-            strength_cells = [_number(strength.probability), strength.label] if strength else ["", ""]
-            writer.writerow(
-                [
-                    row.id,
-                    row.length,
-                    _number(row.probability),
-                    row.label or "",
-                    *map(_number, probabilities),
-                    *(strength_cells if args.strength else []),
-                    row.error or "",
-                ]
-            )
+    failed = written = 0
+    try:
+        with _output(args.output) as handle:
+            writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+            writer.writerow(table_header(model, args.strength))
+            records = read_records(args.input)
+            progress = tqdm(records, desc="predict", unit="seq", disable=args.no_progress or None, file=sys.stderr)
+            for row, strength in _predictions(args, model, tokenizer, progress):
+                written += 1
+                failed += bool(row.error)
+                if row.error or row.warning:
+                    note = row.error or f"warning: {row.warning}"
+                    print(f"ienhancer-elm: record {row.id}: {note}", file=sys.stderr)
+                writer.writerow(table_cells(model, row, strength, args.strength))
+            if not written:
+                raise _NothingToPredict
+    except _NothingToPredict:  # raised inside the output block, so that no output file is left
+        print(f"ienhancer-elm: warning: {args.input} holds no sequence", file=sys.stderr)
+        return 1
     if failed:
         print(f"ienhancer-elm: {failed} record(s) could not be scored; see the error column", file=sys.stderr)
     return 1 if failed else 0
 
 
+class _NothingToPredict(Exception):
+    pass
+
+
 def _predictions(args, model, tokenizer, records):
     """(layer-1 row, layer-2 row or None) per record; layer 2 only with --strength."""
+    from .predict import compile_for_inference, load_model, predict_records, predict_two_layers
+
     if not args.strength:
         return ((row, None) for row in predict_records(model, tokenizer, records, args.batch_size, args.precision))
     strength_model, strength_tokenizer = load_model(
@@ -281,9 +294,12 @@ def run_scan(args) -> int:
 def run_motifs(args) -> int:
     from pathlib import Path
 
+    from tqdm.auto import tqdm
+
     from .evaluation import load_split
     from .motif_report import write_all
     from .motifs import MotifSettings, motifs_from_model
+    from .predict import load_model
 
     settings = MotifSettings(**{name: getattr(args, name) for name in vars(MotifSettings())})
     model, tokenizer = load_model(args.model, args.device)
@@ -299,8 +315,9 @@ def run_motifs(args) -> int:
 
 
 def run_explain(args) -> int:
-    from .explain import explain_sequence
-    from .sequences import Record
+    from .explain import ExplainError, explain_sequence
+    from .predict import load_model
+    from .sequences import Record, read_records
 
     if Path(args.sequence).is_file():
         record = next(iter(read_records(args.sequence)), None)
@@ -325,7 +342,8 @@ def run_evaluate(args) -> int:
 
     scorer = load_scorer(args.model, args.device, args.revision, args.batch_size, args.config)
     against = load_scorer(args.against, args.device, None, args.batch_size, args.config) if args.against else None
-    report = evaluate(scorer, args.dataset, args.config, args.split, args.resamples, args.seed, against)
+    command = " ".join(["ienhancer-elm", *args.argv])
+    report = evaluate(scorer, args.dataset, args.config, args.split, args.resamples, args.seed, against, command)
     print(format_table(report))
     if args.output:
         write_report(report, args.output)
@@ -376,6 +394,7 @@ def run_card(args) -> int:
     import json
 
     from .model_card import render_model_card
+    from .sequences import read_records
 
     evaluations = [json.loads(Path(path).read_text(encoding="utf-8")) for path in args.evaluation]
     widget = next(iter(read_records(args.widget))).sequence
@@ -386,33 +405,53 @@ def run_card(args) -> int:
     return 0
 
 
-def _number(value) -> str:
-    return "" if value is None else f"{value:.6f}"
+@contextmanager
+def _output(path: str):
+    """stdout for "-"; else a file written beside its final name and renamed there only when the command
+    ends without an exception, so that a failed run leaves no output behind."""
+    if path == "-":
+        yield sys.stdout
+        return
+    partial = Path(f"{path}.partial")
+    try:
+        with open(partial, "w", encoding="utf-8", newline="") as handle:
+            yield handle
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
-def _open_output(path: str):
-    return nullcontext(sys.stdout) if path == "-" else open(path, "w", encoding="utf-8", newline="")
+def _handled_errors() -> tuple[type[Exception], ...]:
+    """The errors a command reports in one line (a traceback would be a bug)."""
+    from .data import DataError
+    from .evaluation import EvaluationError
+    from .explain import ExplainError
+    from .motifs import MotifError
+    from .paths import NoDefaultModel
+    from .publishing import PublishError
+    from .scan import ScanError
+    from .sequences import InputFormatError
+
+    errors = (InputFormatError, NoDefaultModel, DataError, EvaluationError, ExplainError, MotifError, ScanError)
+    return (*errors, PublishError, OSError)
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    transformers_logging.disable_progress_bar()  # a weight-loading bar per run is noise on a CLI
-    keep_freed_memory()
+    """Run one command; returns its exit status. No process-wide settings change here (see `console_main`)."""
+    return run(parse(argv))
+
+
+def parse(argv=None) -> argparse.Namespace:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)  # `--help` and usage errors exit here, before any heavy import
+    args.argv = argv
+    return args
+
+
+def run(args: argparse.Namespace) -> int:
     try:
+        handled = _handled_errors()
         return args.handler(args)
-    except (
-        InputFormatError,
-        NoDefaultModel,
-        DataError,
-        EvaluationError,
-        ExplainError,
-        MotifError,
-        ScanError,
-        PublishError,
-        OSError,
-    ) as error:
-        print(f"ienhancer-elm: error: {error}", file=sys.stderr)
-        return 2
     except ModuleNotFoundError as error:  # a command whose optional dependencies are not installed
         extra = "motifs" if args.command in ("motifs", "explain") else "data"
         print(
@@ -421,7 +460,30 @@ def main(argv=None) -> int:
             file=sys.stderr,
         )
         return 2
+    except Exception as error:
+        if isinstance(error, BrokenPipeError) or not isinstance(error, handled):
+            raise
+        print(f"ienhancer-elm: error: {error}", file=sys.stderr)
+        return 2
+
+
+def console_main() -> None:
+    """The `ienhancer-elm` program: process-wide settings that suit a command line, then the command."""
+    args = parse()
+    from transformers.utils import logging as transformers_logging
+
+    from .predict import keep_freed_memory
+
+    transformers_logging.disable_progress_bar()  # a weight-loading bar per run is noise on a CLI
+    keep_freed_memory()
+    try:
+        status = run(args)
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        status = 0
+    sys.exit(status)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from Bio.SeqIO.FastaIO import SimpleFastaParser
 
+from .sequences import open_text, reverse_complement
 from .tokenization_ienhancer_elm import encode_bases
 
 CLASS_NAMES = {
@@ -51,7 +52,8 @@ def benchmark_sources(config: str, split: str) -> list[Source]:
 def read_fasta_strict(path: Path) -> list[tuple[str, str, str]]:
     """(id, description, sequence) of every record; malformed files, empty or invalid sequences and
     duplicated ids raise `DataError` naming the file and record."""
-    text = path.read_text(encoding="utf-8")
+    with open_text(path) as handle:
+        text = handle.read()
     if not text.lstrip().startswith(">"):
         raise DataError(f"{path}: not FASTA (the first non-blank character is not '>')")
     records, seen = [], set()
@@ -71,10 +73,6 @@ def read_fasta_strict(path: Path) -> list[tuple[str, str, str]]:
         seen.add(record_id)
         records.append((record_id, description, sequence))
     return records
-
-
-def reverse_complement(sequence: str) -> str:
-    return sequence.translate(str.maketrans("ACGTN", "TGCAN"))[::-1]
 
 
 def split_rows(data_dir: Path, config: str, split: str) -> dict[str, list]:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-from .predict import load_model, predict_records, shipped_model_path
+from .data import sha256_of
+from .modeling_ienhancer_elm import DECISION_THRESHOLD
+from .paths import DEFAULT_DATASET, default_dataset_folder, shipped_model_path
+from .predict import load_model, predict_records
 from .sequences import Record
-
-DEFAULT_DATASET = "hub_configs/datasets/ienhancer-benchmarks"  # in the source repository, not in the wheel
-REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 class EvaluationError(ValueError):
@@ -47,8 +45,8 @@ def _dataset_folder(dataset: str) -> Path:
     folder = Path(dataset)
     if dataset != DEFAULT_DATASET or folder.is_dir():
         return folder
-    if (REPOSITORY / DEFAULT_DATASET).is_dir():
-        return REPOSITORY / DEFAULT_DATASET
+    if found := default_dataset_folder():
+        return found
     raise EvaluationError(
         f"the default benchmark folder {DEFAULT_DATASET} is part of the source repository, which this installation"
         " lacks: pass --dataset with a dataset folder or Hub id"
@@ -60,7 +58,7 @@ class EnsembleScorer:
         model = model if model is not None else shipped_model_path(layer)
         # fp32, so that a report is reproduced on any hardware (bf16 units or not)
         self.model, self.tokenizer = load_model(model, device, revision, precision="fp32")
-        self.threshold = self.model.config.threshold
+        self.threshold = DECISION_THRESHOLD  # the model's probabilities are calibrated to it
         self.batch_size = batch_size
         self.description = {
             "kind": "ienhancer-elm ensemble",
@@ -91,7 +89,7 @@ class BaselineScorer:
             "source": str(path),
             "chosen": saved["chosen"],
             "params": saved["params"],
-            "sha256": _sha256(Path(path)),
+            "sha256": sha256_of(Path(path)),
         }
 
     def score(self, ids, sequences) -> np.ndarray:
@@ -105,10 +103,13 @@ def load_scorer(model: str | None, device=None, revision=None, batch_size=32, co
     return EnsembleScorer(model, device, revision, batch_size, "layer2" if config == "layer2" else "layer1")
 
 
-def evaluate(scorer, dataset: str, config: str, split: str, n_resamples=1000, seed=0, against=None) -> dict:
+def evaluate(
+    scorer, dataset: str, config: str, split: str, n_resamples=1000, seed=0, against=None, command=None
+) -> dict:
     """Figures with 95% bootstrap intervals on the whole split and on the rows not in training.
 
     With `against` (a second scorer), also the paired difference of every figure, this model minus that one.
+    `command` (how the report was made) is recorded as given.
     """
     from .metrics import metrics_with_intervals, paired_differences  # scikit-learn: the `data` extra
 
@@ -130,7 +131,7 @@ def evaluate(scorer, dataset: str, config: str, split: str, n_resamples=1000, se
             name: metrics_with_intervals(labels[mask], probabilities[mask], scorer.threshold, n_resamples, seed)
             for name, mask in subsets.items()
         },
-        "command": " ".join(["ienhancer-elm", *sys.argv[1:]]),
+        "command": command,
         "_curves": (labels, probabilities),
     }
     if against is not None:
@@ -156,14 +157,18 @@ def format_table(report: dict) -> str:
 
 
 def _table(results: dict, title: str, signed: bool = False) -> str:
-    names = ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR")
+    from .metrics import METRICS as names
+
     number = "{:+.3f}" if signed else "{:.3f}"
     lines = [f"{title:<18}{'n':>5}  " + "  ".join(f"{m:>24}" for m in names)]
     for subset, figures in results.items():
         cells = []
         for name in names:
             value, (low, high) = figures[name]["value"], figures[name]["ci95"]
-            cells.append(f"{number.format(value)} [{number.format(low)},{number.format(high)}]")
+            if value is None or value != value:  # NaN: AUC, MCC, Sn or Sp of a subset holding one class
+                cells.append("undefined (one class)")
+            else:
+                cells.append(f"{number.format(value)} [{number.format(low)},{number.format(high)}]")
         count = figures.get("n", "")
         lines.append(f"{subset:<18}{count:>5}  " + "  ".join(f"{c:>24}" for c in cells))
     return "\n".join(lines)
@@ -175,32 +180,26 @@ def write_report(report: dict, path: str) -> None:
 
 
 def plot_curves(report: dict, path: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
 
+    from .figures import new_figure
+
     labels, probabilities = report["_curves"]
-    figure, (roc, pr) = plt.subplots(1, 2, figsize=(10, 4.5))
+    figure = new_figure(figsize=(10, 4.5))
+    roc, pr = figure.subplots(1, 2)
     RocCurveDisplay.from_predictions(labels, probabilities, ax=roc, name=report["model"]["kind"])
     PrecisionRecallDisplay.from_predictions(labels, probabilities, ax=pr, name=report["model"]["kind"])
     dataset = report["dataset"]
     figure.suptitle(f"{dataset['config']} / {dataset['split']} (n={len(labels)})")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
-    plt.close(figure)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _weights_sha256(model) -> str | None:
     weights = Path(str(model)) / "model.safetensors" if model is not None else None
-    return _sha256(weights) if weights is not None and weights.is_file() else None
+    return sha256_of(weights) if weights is not None and weights.is_file() else None
 
 
 def _dataset_sha256(dataset, config, split) -> str | None:
     path = Path(str(dataset)) / config / f"{split}.parquet"
-    return _sha256(path) if path.is_file() else None
+    return sha256_of(path) if path.is_file() else None

@@ -7,9 +7,7 @@ from pathlib import Path
 
 import torch
 
-from .configuration_ienhancer_elm import IEnhancerELMConfig
-from .modeling_ienhancer_elm import IEnhancerELMForSequenceClassification
-from .tokenization_ienhancer_elm import KmerTokenizer
+from .models import IEnhancerELMConfig, IEnhancerELMForSequenceClassification, KmerTokenizer
 
 TINY_MEMBER = dict(
     hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, max_position_embeddings=512
@@ -18,9 +16,10 @@ TINY_MEMBER = dict(
 
 def tiny_model(kmers=(3, 4), seed: int = 0) -> IEnhancerELMForSequenceClassification:
     """A small random ensemble (hidden 32, 2 layers) for tests and examples; it knows nothing."""
-    torch.manual_seed(seed)
     config = IEnhancerELMConfig(kmers=list(kmers), member_configs={str(k): TINY_MEMBER for k in kmers})
-    return IEnhancerELMForSequenceClassification(config).eval()
+    with torch.random.fork_rng(devices=[]):  # the caller's random state is left as it was
+        torch.manual_seed(seed)
+        return IEnhancerELMForSequenceClassification(config).eval()
 
 
 def write_model_folder(model: IEnhancerELMForSequenceClassification, folder: str | Path) -> Path:
@@ -39,7 +38,8 @@ TINY_SUMMARY = (
 
 def write_tiny_folder(folder: str | Path) -> Path:
     """The tiny random ensemble with its card, as published for tests (`ienhancer-elm-tiny`)."""
-    from .model_card import HUB_ORG, render_model_card
+    from .model_card import render_model_card
+    from .paths import HUB_ORG
 
     folder = write_model_folder(tiny_model(), folder)
     card = render_model_card(folder, [], f"{HUB_ORG}/ienhancer-elm-tiny", TINY_SUMMARY, "ACGTTGCAGGATTACA" * 12)

@@ -5,13 +5,20 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.metrics import accuracy_score, average_precision_score, matthews_corrcoef, recall_score, roc_auc_score
 
 METRICS = ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR")
 
 
 def binary_metrics(labels, probabilities, threshold: float = 0.5) -> dict[str, float]:
     """Sn is the recall of the positive class, Sp that of the negative class; AUCs need both classes."""
+    from sklearn.metrics import (  # the `data` extra; imported here so that `METRICS` costs nothing
+        accuracy_score,
+        average_precision_score,
+        matthews_corrcoef,
+        recall_score,
+        roc_auc_score,
+    )
+
     labels, probabilities = np.asarray(labels), np.asarray(probabilities, dtype=float)
     calls = (probabilities > threshold).astype(int)
     both_classes = len(np.unique(labels)) == 2

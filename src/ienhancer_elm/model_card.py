@@ -11,11 +11,11 @@ import json
 import math
 from pathlib import Path
 
-from .configuration_ienhancer_elm import IEnhancerELMConfig
+from .metrics import METRICS
+from .models import IEnhancerELMConfig
+from .paths import HUB_ORG
 
-HUB_ORG = "ienhancer-elm"  # placeholder organisation until the project's Hub organisation exists
 DATASET_REPO = f"{HUB_ORG}/ienhancer-benchmarks"
-METRICS = ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR")
 CITATION = """@article{li2023ienhancerelm,
   title   = {iEnhancer-ELM: improve enhancer identification by extracting position-related multiscale
              contextual information based on enhancer language models},
@@ -216,6 +216,7 @@ def render_model_card(folder: str | Path, evaluations: list[dict], repo_id: str,
         kmers=", ".join(map(str, config.kmers)),
         sizes=size_line,
         threshold=config.threshold,
+        slope=f"{config.calibration_slope:.3g}",
         cv=cv_section(_read_json(folder / "cv_results.json")),
         training=training_section(_read_json(folder / "training.json")),
         results=results_table(evaluations) if evaluations else "Not evaluated yet.\n",

@@ -53,23 +53,21 @@ def write_table(motifs: list[Motif], path: Path, match_q: float) -> None:
 
 def draw_logo(motif: Motif, path: Path) -> None:
     import logomaker
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import pandas as pd
+
+    from .figures import new_figure
 
     probabilities = motif.probabilities
     information = 2 + (probabilities * np.log2(probabilities)).sum(axis=0)
     heights = pd.DataFrame((probabilities * information).T, columns=list(BASES))
-    figure, axis = plt.subplots(figsize=(max(3, 0.45 * probabilities.shape[1]), 2))
+    figure = new_figure(figsize=(max(3, 0.45 * probabilities.shape[1]), 2))
+    axis = figure.subplots()
     logomaker.Logo(heights, ax=axis, color_scheme="classic")
     axis.set_ylabel("bits")
     axis.set_ylim(0, 2)
     axis.set_title(f"{motif.id} ({motif.instances} sequences)", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-    plt.close(figure)
 
 
 def write_report(motifs: list[Motif], folder: Path, summary: dict, match_q: float) -> None:

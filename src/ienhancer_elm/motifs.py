@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .data import reverse_complement
+from .sequences import reverse_complement
 
 BASES = "ACGT"
 

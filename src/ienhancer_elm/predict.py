@@ -8,30 +8,16 @@ import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
+from . import models  # noqa: F401  (registers the Auto classes load_model uses)
+from .modeling_ienhancer_elm import DECISION_THRESHOLD
+from .paths import NoDefaultModel, shipped_model_path  # noqa: F401  (re-exported)
 from .sequences import Record
-
-SHIPPED_MODELS = {"layer1": "ienhancer-elm-layer1", "layer2": "ienhancer-elm-layer2"}
-
-
-class NoDefaultModel(RuntimeError):
-    pass
-
-
-def shipped_model_path(layer: str = "layer1") -> Path:
-    """The folder of a trained model bundled with the package, or `NoDefaultModel`."""
-    folder = resources.files("ienhancer_elm") / "trained" / SHIPPED_MODELS[layer]
-    if not (folder / "config.json").is_file():
-        raise NoDefaultModel(
-            f"no trained {layer} model is bundled with this version of ienhancer-elm; pass --model with a model "
-            "folder or Hub id (hub_configs/tiny is a random model for tests)"
-        )
-    return Path(str(folder))
+from .tokenization_ienhancer_elm import short_sequence_warning
 
 
 def pick_device(device: str | None = None) -> torch.device:
@@ -150,9 +136,11 @@ class CompiledMember(torch.nn.Module):
         # max-autotune's C++ GEMM templates were slower on AMX cores.
         return "reduce-overhead" if device.type == "cuda" else None
 
-    def forward(self, input_ids, attention_mask=None, output_attentions=False):
-        if output_attentions:
-            return self.member(input_ids, attention_mask, output_attentions=True)
+    def forward(
+        self, input_ids, attention_mask=None, output_attentions=False, output_hidden_states=False, **bert_inputs
+    ):
+        if output_attentions or output_hidden_states or bert_inputs:  # what the compiled graph does not return or take
+            return self.member(input_ids, attention_mask, output_attentions, output_hidden_states, **bert_inputs)
         if attention_mask is not None and bool(attention_mask.all()):
             attention_mask = None
         logits = []
@@ -211,12 +199,57 @@ def compile_for_inference(model, batch_size: int):
 
 @dataclass
 class Prediction:
+    """One record's call. `probability` is the model's calibrated probability of the positive label,
+    the label is `probability > 0.5`; `warning` notes a score to read with care (a short sequence)."""
+
     id: str
     length: int
     probability: float | None = None
     label: str | None = None
     member_probabilities: dict[int, float] = field(default_factory=dict)
     error: str | None = None
+    warning: str | None = None
+
+
+def _empty_row(record: Record) -> Prediction:
+    if not isinstance(record.sequence, str):
+        length, error = 0, f"expected a DNA string, got {type(record.sequence).__name__}"
+        return Prediction(str(record.id), length, error=error)
+    length = len("".join(record.sequence.split()))
+    return Prediction(record.id, length, warning=short_sequence_warning(length))
+
+
+def table_header(model, strength: bool = False) -> list[str]:
+    """The columns of `ienhancer-elm predict`'s TSV (with `strength`: the layer-2 columns too)."""
+    members = [f"p_k{k}" for k in model.config.kmers]
+    return [
+        "id",
+        "length",
+        "probability",
+        "label",
+        *members,
+        *(["strength_probability", "strength"] * strength),
+        "error",
+    ]
+
+
+def table_cells(model, row: Prediction, strength_row: Prediction | None = None, strength: bool = False) -> list[str]:
+    """One record's cells under `table_header`: numbers with six decimals, empty where there is none."""
+    members = [_number(row.member_probabilities.get(k)) for k in model.config.kmers]
+    layer2 = [_number(strength_row.probability), strength_row.label] if strength_row else ["", ""]
+    return [
+        row.id,
+        str(row.length),
+        _number(row.probability),
+        row.label or "",
+        *members,
+        *(layer2 if strength else []),
+        row.error or "",
+    ]
+
+
+def _number(value) -> str:
+    return "" if value is None else f"{value:.6f}"
 
 
 def predict_records(
@@ -254,7 +287,7 @@ LENGTH_BUCKET_BATCHES = 16  # records are read this many batches at a time and b
 
 
 def _predict_chunk(model, tokenizer, chunk: list[Record], batch_size: int, precision: str) -> list[Prediction]:
-    rows = [Prediction(record.id, len("".join(record.sequence.split()))) for record in chunk]
+    rows = [_empty_row(record) for record in chunk]
     by_length = sorted(range(len(chunk)), key=lambda i: rows[i].length)  # less padding per batch
     for start in range(0, len(by_length), batch_size):
         batch = by_length[start : start + batch_size]
@@ -271,38 +304,16 @@ def _encode_batch(tokenizer, sequences: list[str], rows: list[Prediction]):
     sequence on its own, which names the problem of a bad one.
     """
     inputs = tokenizer.encode_equal_lengths(sequences)
-    if inputs is None:
-        encoded, scored = [], []
-        for sequence, row in zip(sequences, rows):
-            try:
-                encoded.append(tokenizer.encode_sequence(sequence))
-                scored.append(row)
-            except ValueError as error:
-                row.error = str(error)
-        inputs, rows = (tokenizer.collate(encoded) if encoded else None), scored
-    return _without_blind_members(tokenizer, inputs, rows)
-
-
-def _without_blind_members(tokenizer, inputs, rows):
-    """Rows in which some member sees no k-mer, only [UNK] (N or other ambiguous letters), get an error.
-
-    Such a member's probability says nothing about the sequence, and so neither would the ensemble's.
-    """
-    if inputs is None:
-        return None, rows
-    specials = torch.tensor(tokenizer.all_special_ids)
-    readable = torch.ones(len(rows), dtype=torch.bool)
-    for k in tokenizer.kmers:
-        ids = inputs["input_ids" if len(tokenizer.kmers) == 1 else f"input_ids_k{k}"]
-        sees_a_kmer = (~torch.isin(ids, specials)).any(dim=1)
-        for row in itertools.compress(rows, (readable & ~sees_a_kmer).tolist()):
-            row.error = f"no {k} unambiguous bases (A, C, G, T) in a row: the k={k} member would read only [UNK]"
-        readable &= sees_a_kmer
-    if bool(readable.all()):
+    if inputs is not None:
         return inputs, rows
-    kept = readable.nonzero().squeeze(1)
-    rows = list(itertools.compress(rows, readable.tolist()))
-    return ({name: tensor[kept] for name, tensor in inputs.items()} if rows else None), rows
+    encoded, scored = [], []
+    for sequence, row in zip(sequences, rows):
+        try:
+            encoded.append(tokenizer.encode_sequence(sequence))
+            scored.append(row)
+        except (ValueError, TypeError) as error:
+            row.error = str(error)
+    return (tokenizer.collate(encoded) if encoded else None), scored
 
 
 @torch.inference_mode()
@@ -315,5 +326,5 @@ def _fill(model, inputs: dict[str, torch.Tensor], rows: list[Prediction], precis
     config = model.config
     for row, probability, member in zip(rows, probabilities, members):
         row.probability = probability
-        row.label = config.id2label[int(probability > config.threshold)]
+        row.label = config.id2label[int(probability > DECISION_THRESHOLD)]
         row.member_probabilities = dict(zip(config.kmers, member))

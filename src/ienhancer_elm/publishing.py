@@ -11,11 +11,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .modeling_ienhancer_elm import IEnhancerELMForSequenceClassification
+from .models import IEnhancerELMForSequenceClassification
 from .tokenization_ienhancer_elm import SPECIAL_TOKENS, kmer_vocabulary
 
 PICKLED_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
-NEVER_PUSHED = ["checkpoint/**", "checkpoint.tmp/**", "**/__pycache__/**", "*.pyc", ".git/**"]
+NEVER_PUSHED = ["checkpoint/*", "checkpoint.tmp/*", "*__pycache__/*", "*.pyc", ".git/*"]  # fnmatch: * spans /
 
 
 class PublishError(ValueError):
@@ -36,38 +36,42 @@ class PushResult:
 
 
 def repo_type_of(folder: Path) -> str:
-    """`model` for a folder with `config.json`, `dataset` for a Parquet dataset folder with a card."""
+    """`model` for a folder with `config.json`, `dataset` for a Parquet dataset folder with a card, `space` for
+    an app whose card names its `sdk`."""
     if (folder / "config.json").is_file():
         return "model"
     if (folder / "README.md").is_file() and any(folder.glob("**/*.parquet")):
         return "dataset"
-    raise PublishError(f"{folder}: neither a model folder (config.json) nor a dataset folder (README.md + Parquet)")
+    if (folder / "app.py").is_file() and space_sdk(folder):
+        return "space"
+    raise PublishError(
+        f"{folder}: neither a model folder (config.json), a dataset folder (README.md + Parquet) nor a Space "
+        "(app.py + a README.md whose front matter names the sdk)"
+    )
+
+
+def space_sdk(folder: Path) -> str | None:
+    """The `sdk:` of a Space card's YAML front matter (gradio, streamlit, docker, static), or None."""
+    from huggingface_hub import SpaceCard
+
+    card = folder / "README.md"
+    return SpaceCard.load(card).data.get("sdk") if card.is_file() else None
 
 
 def files_to_push(folder: Path) -> list[str]:
     """The files `upload_folder` will send, after checking that the folder is safe to publish."""
     if not folder.is_dir():
         raise PublishError(f"{folder}: no such folder")
-    files = sorted(
-        path.relative_to(folder).as_posix()
-        for path in folder.rglob("*")
-        if path.is_file() and not _never_pushed(path.relative_to(folder))
-    )
+    from huggingface_hub.utils import filter_repo_objects  # the filter upload_folder applies
+
+    every_file = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
+    files = list(filter_repo_objects(every_file, ignore_patterns=NEVER_PUSHED))
     pickled = [name for name in files if name.endswith(PICKLED_SUFFIXES)]
     if pickled:
         raise PublishError(f"{folder}: pickled files are never published (use safetensors): {', '.join(pickled)}")
     if "README.md" not in files:
         raise PublishError(f"{folder}: no README.md; every published repository carries its card")
     return files
-
-
-def _never_pushed(relative: Path) -> bool:
-    """The same files as `NEVER_PUSHED` (upload_folder's fnmatch patterns), for the local listing."""
-    return (
-        relative.parts[0] in ("checkpoint", "checkpoint.tmp", ".git")
-        or "__pycache__" in relative.parts
-        or relative.suffix == ".pyc"
-    )
 
 
 def push_folder(
@@ -87,7 +91,8 @@ def push_folder(
     api = HfApi(token=token)
     try:
         # private=None leaves an existing repository's visibility as it is
-        api.create_repo(repo_id, repo_type=repo_type, private=private or None, exist_ok=True)
+        sdk = space_sdk(folder) if repo_type == "space" else None
+        api.create_repo(repo_id, repo_type=repo_type, private=private or None, exist_ok=True, space_sdk=sdk)
         commit = api.upload_folder(
             folder_path=folder,
             repo_id=repo_id,

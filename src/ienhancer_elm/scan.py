@@ -8,7 +8,6 @@ single-process run.
 
 from __future__ import annotations
 
-import gzip
 import heapq
 import json
 import os
@@ -21,6 +20,7 @@ from pathlib import Path
 import torch
 
 from .predict import inference_autocast
+from .sequences import open_text
 from .tokenization_ienhancer_elm import _UNKNOWN_BASE, encode_bases
 
 
@@ -32,7 +32,7 @@ class ScanError(ValueError):
 class ScanSettings:
     window: int = 200
     stride: int = 50
-    threshold: float | None = None  # None: the model's own
+    threshold: float | None = None  # None: 0.5, the calls of the model's calibrated probabilities
     max_n_fraction: float = 0.1
     batch_size: int = 64
     precision: str = "auto"
@@ -79,10 +79,7 @@ class Segment:
 
 def fasta_segments(path) -> Iterator[Segment]:
     """Records of a plain, gzip or bgzip FASTA file, each as a lazy stream of its sequence lines."""
-    with open(path, "rb") as probe:
-        gzipped = probe.read(2) == b"\x1f\x8b"
-    handle = gzip.open(path, "rt", encoding="utf-8") if gzipped else open(path, encoding="utf-8")
-    with handle:
+    with open_text(path) as handle:
         line = handle.readline()
         while line:
             if not line.startswith(">"):
@@ -322,6 +319,7 @@ def scan(
     from accelerate import PartialState
     from tqdm.auto import tqdm
 
+    from .modeling_ienhancer_elm import DECISION_THRESHOLD
     from .predict import compile_for_inference, load_model, no_accelerator
 
     state = PartialState(cpu=device == "cpu" or no_accelerator())
@@ -329,7 +327,7 @@ def scan(
     model, tokenizer = load_model(model, device, revision, precision=settings.precision)
     if settings.compile:
         compile_for_inference(model, settings.batch_size)
-    threshold = settings.threshold if settings.threshold is not None else model.config.threshold
+    threshold = settings.threshold if settings.threshold is not None else DECISION_THRESHOLD
     if regions:
         with state.main_process_first():  # pyfaidx writes a missing index; one process at a time
             open_indexed(fasta).close()

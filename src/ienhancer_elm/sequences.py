@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from Bio.Seq import reverse_complement as _biopython_reverse_complement
 from Bio.SeqIO.FastaIO import SimpleFastaParser
 
 
@@ -53,6 +54,11 @@ def _open_text(source) -> io.TextIOBase:
     path = Path(source)
     if not path.is_file():
         raise InputFormatError(f"{source}: no such file")
+    return open_text(path)
+
+
+def open_text(path) -> io.TextIOBase:
+    """A text file, plain or gzip/bgzip (recognised by its magic bytes, not its name), for reading."""
     with open(path, "rb") as probe:
         gzipped = probe.read(2) == b"\x1f\x8b"
     return gzip.open(path, "rt", encoding="utf-8") if gzipped else open(path, encoding="utf-8")
@@ -80,3 +86,8 @@ def _line_records(lines) -> Iterator[Record]:
     for number, line in enumerate(lines, start=1):
         if line.strip():
             yield Record(f"line{number}", line.strip())
+
+
+def reverse_complement(sequence: str) -> str:
+    """The other strand, read 5' to 3'; case and IUPAC ambiguity codes are kept (`acgN` -> `Ncgt`)."""
+    return _biopython_reverse_complement(sequence)

@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
+from dataclasses import dataclass, field
 
 from transformers import HfArgumentParser
+
+from .loop import LoopSettings
+
+
+@dataclass(kw_only=True)
+class MemberSize:
+    """The BERT shape of a member; the shipped members have 4 layers, hidden 256, 4 heads."""
+
+    hidden_size: int = 256
+    num_hidden_layers: int = 4
+    num_attention_heads: int = 4
+    intermediate_size: int = 1024
+
+
+@dataclass(kw_only=True)
+class RunSettings(LoopSettings):
+    """The training loop's settings and how the run is launched (shared by pretraining and fine-tuning)."""
+
+    batch_size: int = 16
+    seed: int = 42
+    mixed_precision: str = field(default="no", metadata={"help": "no or bf16"})
+    cpu: bool = False
+
+    def loop_settings(self, **changes) -> LoopSettings:
+        names = {f.name for f in dataclasses.fields(LoopSettings)}
+        return LoopSettings(**{name: getattr(self, name) for name in names} | changes)
 
 
 def parse_arguments(cls, argv: list[str] | None = None):

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..configuration_ienhancer_elm import IEnhancerELMConfig
 from ..hub_export import write_model_folder
 from ..metrics import binary_metrics
-from ..modeling_ienhancer_elm import IEnhancerELMForSequenceClassification
+from ..models import IEnhancerELMConfig, IEnhancerELMForSequenceClassification
+from ..paths import SOURCE_MODELS
 
 THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.01), 2)
 
@@ -27,6 +27,15 @@ class EnsembleArguments:
         default=True, metadata={"help": "pick the subset with the best held-out AUC; false: every member, as the paper"}
     )
     choose_threshold: bool = field(default=True, metadata={"help": "pick the threshold with the best out-of-fold MCC"})
+    release: bool = field(
+        default=False, metadata={"help": "allow writing over a shipped model in models/ (training/release.sh does)"}
+    )
+
+
+def check_output_dir(folder: Path, release: bool) -> None:
+    """A build replaces its output folder; a shipped model is replaced only on purpose."""
+    if not release and folder.resolve().parent == SOURCE_MODELS.resolve():
+        raise SystemExit(f"{folder} is a shipped model: build into runs/ instead, or pass --release true to replace it")
 
 
 def out_of_fold(run_dir: Path) -> dict[str, tuple[int, float]]:
@@ -78,7 +87,24 @@ def best_threshold(labels, probabilities) -> float:
     return float(THRESHOLDS[int(np.nanargmax(scores))])
 
 
-def assemble(member_dirs: dict[int, Path], threshold: float) -> IEnhancerELMForSequenceClassification:
+def calibration_slope(labels, probabilities, threshold: float) -> float:
+    """The slope `a` that makes `sigmoid(a * (logit(p) - logit(threshold)))` calibrated on held-out predictions
+    (a logistic regression on the re-centred log-odds with no intercept, so that the threshold stays the call)."""
+    from scipy.optimize import minimize_scalar
+
+    p = np.clip(np.asarray(probabilities, dtype=float), 1e-7, 1 - 1e-7)
+    z = np.log(p / (1 - p)) - np.log(threshold / (1 - threshold))
+    y = np.asarray(labels, dtype=float)
+
+    def log_loss(slope):
+        return float(np.mean(np.logaddexp(0, slope * z) - y * slope * z))
+
+    return float(minimize_scalar(log_loss, bounds=(1e-3, 100.0), method="bounded").x)
+
+
+def assemble(
+    member_dirs: dict[int, Path], threshold: float, slope: float = 1.0
+) -> IEnhancerELMForSequenceClassification:
     members = {k: IEnhancerELMForSequenceClassification.from_pretrained(d) for k, d in member_dirs.items()}
     first = next(iter(members.values())).config
     config = IEnhancerELMConfig(
@@ -87,6 +113,7 @@ def assemble(member_dirs: dict[int, Path], threshold: float) -> IEnhancerELMForS
         head_hidden_size=first.head_hidden_size,
         head_dropout=first.head_dropout,
         threshold=threshold,
+        calibration_slope=slope,
         labels=first.labels,
     )
     ensemble = IEnhancerELMForSequenceClassification(config)
@@ -134,13 +161,16 @@ def build_ensemble(args: EnsembleArguments) -> dict:
     chosen = ranked[0] if args.choose_members else next(row for row in ranked if len(row["kmers"]) == len(oof))
     threshold = best_threshold(chosen["_labels"], chosen["_probabilities"]) if args.choose_threshold else 0.5
     at_threshold = {"n": chosen["n"], **binary_metrics(chosen["_labels"], chosen["_probabilities"], threshold)}
-    model = assemble({k: shipped_member(runs[k]) for k in chosen["kmers"]}, threshold)
+    slope = calibration_slope(chosen["_labels"], chosen["_probabilities"], threshold)
+    model = assemble({k: shipped_member(runs[k]) for k in chosen["kmers"]}, threshold, slope)
+    check_output_dir(Path(args.output_dir), args.release)
     shutil.rmtree(args.output_dir, ignore_errors=True)  # no file of an earlier build may linger (vocab.txt did)
     folder = write_model_folder(model, args.output_dir)
     public = [{key: value for key, value in row.items() if not key.startswith("_")} for row in ranked]
     report = {
         "chosen_kmers": chosen["kmers"],
         "threshold": threshold,
+        "calibration_slope": slope,
         "cv_at_threshold": at_threshold,
         "subsets_at_0.5": public,
         "member_runs": {str(k): str(d) for k, d in runs.items()},

@@ -23,15 +23,15 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from torch.utils.data import DataLoader
 
-from ..configuration_ienhancer_elm import IEnhancerELMConfig
-from ..data import CLASS_NAMES, reverse_complement
-from ..modeling_ienhancer_elm import IEnhancerELMForSequenceClassification
-from ..tokenization_ienhancer_elm import KmerTokenizer
-from .loop import LoopSettings, finish, hardware, make_accelerator, train
+from ..data import CLASS_NAMES
+from ..models import IEnhancerELMConfig, IEnhancerELMForSequenceClassification, KmerTokenizer
+from ..sequences import reverse_complement
+from .arguments import MemberSize, RunSettings
+from .loop import finish, hardware, make_accelerator, train
 
 
-@dataclass
-class FinetuneArguments:
+@dataclass(kw_only=True)
+class FinetuneArguments(MemberSize, RunSettings):
     output_dir: str = field(metadata={"help": "folder for folds, out-of-fold predictions and the final member"})
     k: int = field(default=3, metadata={"help": "k-mer size of the member"})
     config: str = field(default="layer1", metadata={"help": "benchmark config: layer1, layer2, enhancer_if_nhlf"})
@@ -41,10 +41,6 @@ class FinetuneArguments:
     init: str = field(
         default="scratch", metadata={"help": "'scratch', or a DNABERT-layout checkpoint (Hub id or folder)"}
     )
-    hidden_size: int = 256
-    num_hidden_layers: int = 4
-    num_attention_heads: int = 4
-    intermediate_size: int = 1024
     hidden_dropout_prob: float = 0.1
     head_dropout: float = 0.3
     folds: int = 5
@@ -60,27 +56,8 @@ class FinetuneArguments:
         default=0,
         metadata={"help": "train on sub-windows: up to this many bases trimmed from the two ends, drawn per batch"},
     )
-    batch_size: int = 16
     eval_batch_size: int = 64
-    epochs: int = 30
-    learning_rate: float = 5e-5
-    weight_decay: float = 0.01
-    lr_decay: float = 0.98
-    warmup_steps: int = 0
-    grad_clip: float = 2.0
     patience: int = 5
-    checkpoint_every: int = 0
-    stop_after_steps: int = 0
-    seed: int = 42
-    mixed_precision: str = field(default="no", metadata={"help": "no or bf16"})
-    cpu: bool = False
-
-    def loop_settings(self, epochs: int | None = None, patience: int | None = None) -> LoopSettings:
-        names = LoopSettings.__dataclass_fields__
-        settings = LoopSettings(**{name: getattr(self, name) for name in names if hasattr(self, name)})
-        settings.epochs = epochs if epochs is not None else settings.epochs
-        settings.patience = patience if patience is not None else settings.patience
-        return settings
 
 
 def new_member(args: FinetuneArguments) -> IEnhancerELMForSequenceClassification:

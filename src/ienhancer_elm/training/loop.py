@@ -24,7 +24,7 @@ from ..predict import no_accelerator
 CHECKPOINT = "checkpoint"
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LoopSettings:
     epochs: int = 30
     learning_rate: float = 5e-5

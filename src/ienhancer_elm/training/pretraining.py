@@ -11,57 +11,62 @@ neighbours. The result is a DNABERT-layout folder (`config.json`, safetensors, `
 
 from __future__ import annotations
 
-import gzip
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from Bio.SeqIO.FastaIO import SimpleFastaParser
 from torch.utils.data import DataLoader
 from transformers import BertConfig, BertForMaskedLM
 
-from ..data import reverse_complement
+from ..configuration_ienhancer_elm import SPECIAL_TOKENS
+from ..sequences import read_records, reverse_complement
 from ..tokenization_ienhancer_elm import PAD_ID, KmerTokenizer
-from .loop import LoopSettings, finish, hardware, make_accelerator, train
+from .arguments import MemberSize, RunSettings
+from .loop import finish, hardware, make_accelerator, train
 
-MASK_ID = 4
-FIRST_KMER_ID = 5
+MASK_ID = SPECIAL_TOKENS.index("[MASK]")
+FIRST_KMER_ID = len(SPECIAL_TOKENS)
 
 
-@dataclass
-class PretrainArguments:
+@dataclass(kw_only=True)
+class PretrainArguments(MemberSize, RunSettings):
     output_dir: str = field(metadata={"help": "folder for checkpoints and the pretrained member"})
     corpus: list[str] = field(default_factory=list, metadata={"help": "FASTA files (plain or gzip)"})
     exclude: list[str] = field(default_factory=list, metadata={"help": "FASTA files of sequences never to train on"})
+    dataset: str = field(default="", metadata={"help": "a benchmark dataset folder or Hub id (see dataset_configs)"})
+    dataset_configs: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "configs of `dataset` whose train sequences join the corpus and whose test ones are excluded"
+        },
+    )
     k: int = 3
     window: int = 200
     stride: int = 100
     validation_bp: int = field(default=0, metadata={"help": "hold out this many bases at the end of each long record"})
     mlm_probability: float = 0.15
-    hidden_size: int = 256
-    num_hidden_layers: int = 4
-    num_attention_heads: int = 4
-    intermediate_size: int = 1024
+    # the loop's defaults for pretraining (RunSettings has those of fine-tuning)
     batch_size: int = 32
     epochs: int = 10
     learning_rate: float = 4e-4
-    weight_decay: float = 0.01
     lr_decay: float = 1.0
     warmup_steps: int = 500
     grad_clip: float = 1.0
     checkpoint_every: int = 500
-    max_minutes: float = field(default=0, metadata={"help": "no epoch starts after this many minutes; 0: no limit"})
-    stop_after_steps: int = 0
-    seed: int = 42
-    mixed_precision: str = "no"
-    cpu: bool = False
 
 
 def read_fasta(path) -> list[tuple[str, str]]:
-    opener = gzip.open if Path(path).read_bytes()[:2] == b"\x1f\x8b" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        return [(header.split()[0], sequence.upper()) for header, sequence in SimpleFastaParser(handle)]
+    """(id, upper-case sequence) of every record of a FASTA file, plain or gzip."""
+    return [(record.id, record.sequence.upper()) for record in read_records(path)]
+
+
+def dataset_records(dataset: str, config: str, split: str) -> list[tuple[str, str]]:
+    """(id, upper-case sequence) of one split of a benchmark dataset, as `read_fasta` gives a file's records."""
+    from ..evaluation import load_split
+
+    rows = load_split(dataset, config, split)
+    return [(record_id, sequence.upper()) for record_id, sequence in zip(rows["id"], rows["sequence"])]
 
 
 def forbidden_spans(sequence: str, excluded: set[str]) -> list[tuple[int, int]]:
@@ -179,6 +184,9 @@ def pretrain(args: PretrainArguments) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     excluded = {sequence for path in args.exclude for _, sequence in read_fasta(path)}
     records = [record for path in args.corpus for record in read_fasta(path)]
+    for config in args.dataset_configs:
+        records += dataset_records(args.dataset, config, "train")
+        excluded |= {sequence for _, sequence in dataset_records(args.dataset, config, "test")}
     records, heldout = hold_out_tails(records, args.validation_bp)
     windows, counts = corpus_windows(records, excluded, args.window, args.stride)
     heldout_windows, _ = corpus_windows(heldout, excluded, args.window, args.window)
@@ -190,9 +198,7 @@ def pretrain(args: PretrainArguments) -> dict:
     loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, collate_fn=dataset.collate)
     torch.manual_seed(args.seed)
     model = BertForMaskedLM(member_bert_config(args, len(tokenizer)))
-    settings = LoopSettings(
-        **{name: getattr(args, name) for name in LoopSettings.__dataclass_fields__ if hasattr(args, name)}
-    )
+    settings = args.loop_settings()
     validate = (lambda model, epoch: masked_lm_validation(accelerator, model, heldout_batches)) if heldout else None
     progress = train(accelerator, model, loader, settings, out, end_of_epoch=validate)
     if accelerator.is_main_process and progress.finished:

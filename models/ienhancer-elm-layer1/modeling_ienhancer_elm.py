@@ -12,8 +12,11 @@ from torch import nn
 from transformers import BertConfig, BertModel, PreTrainedModel
 from transformers.utils import ModelOutput, cached_file
 
-from .configuration_ienhancer_elm import IEnhancerELMConfig
+from .configuration_ienhancer_elm import IEnhancerELMConfig, member_vocab_size
 from .tokenization_ienhancer_elm import kmer_vocabulary
+
+# The model's probabilities are calibrated so that its call is always `probability > DECISION_THRESHOLD`.
+DECISION_THRESHOLD = 0.5
 
 
 @dataclass
@@ -22,19 +25,23 @@ class IEnhancerELMOutput(ModelOutput):
 
     Args:
         loss: mean over members of each member's binary cross-entropy, when `labels` are given.
-        logits: `(batch, 2)`, ordered as `config.id2label`. They are log-odds shifted by the
-            decision threshold (`[0, logit(p) - logit(threshold)]`), so that the arg-max (as the
-            `text-classification` pipeline takes it) is the thresholded call; with the default
-            threshold 0.5 a softmax of them gives back `probabilities`.
-        probabilities: `(batch,)`, the ensemble probability of the positive class (mean of members).
+        logits: `(batch, 2)`, ordered as `config.id2label`: `[0, log-odds of probabilities]`, so that a
+            softmax gives back `probabilities` and the arg-max (as the `text-classification` pipeline
+            takes it) is the call.
+        probabilities: `(batch,)`, the calibrated probability of the positive class: the members' mean
+            `mean_probabilities` mapped by `config.calibration_slope`, so that the call is `probabilities > 0.5`.
+        mean_probabilities: `(batch,)`, the soft vote itself (mean of the members' probabilities).
         member_probabilities: `(batch, members)`, in `config.kmers` order.
+        hidden_states: per member, its tuple of per-layer states, when `output_hidden_states=True`.
         attentions: per member, its tuple of per-layer attentions, when `output_attentions=True`.
     """
 
     loss: torch.Tensor | None = None
     logits: torch.Tensor | None = None
     probabilities: torch.Tensor | None = None
+    mean_probabilities: torch.Tensor | None = None
     member_probabilities: torch.Tensor | None = None
+    hidden_states: tuple | None = None
     attentions: tuple | None = None
 
 
@@ -61,13 +68,24 @@ class KmerMember(nn.Module):
             nn.Linear(head_hidden_size, 1),
         )
 
-    def forward(self, input_ids, attention_mask=None, output_attentions=False):
+    def forward(
+        self, input_ids, attention_mask=None, output_attentions=False, output_hidden_states=False, **bert_inputs
+    ):
+        """(logit, attentions) or, with `output_hidden_states`, (logit, attentions, hidden states)."""
         # No mask reaches BERT as None, so that a compiled graph calls the attention kernel without one.
-        encoded = self.bert(input_ids=input_ids, attention_mask=attention_mask, output_attentions=output_attentions)
+        encoded = self.bert(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            output_attentions=output_attentions,
+            output_hidden_states=output_hidden_states,
+            **bert_inputs,
+        )
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         logit = self.head(mean_of_kmer_states(encoded.last_hidden_state, attention_mask)).squeeze(-1)
-        return logit, encoded.attentions
+        return (
+            (logit, encoded.attentions, encoded.hidden_states) if output_hidden_states else (logit, encoded.attentions)
+        )
 
 
 class IEnhancerELMPreTrainedModel(PreTrainedModel):
@@ -99,9 +117,7 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
         self.post_init()
 
     def _member_bert_config(self, k: int) -> BertConfig:
-        bert_config = BertConfig(**self.config.member_configs[str(k)])
-        bert_config._attn_implementation = self.config._attn_implementation
-        return bert_config
+        return BertConfig(**self.config.member_configs[str(k)], attn_implementation=self.config._attn_implementation)
 
     def set_attn_implementation(self, attn_implementation):
         super().set_attn_implementation(attn_implementation)
@@ -124,48 +140,95 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
         self,
         input_ids=None,
         attention_mask=None,
+        input_ids_k3=None,
+        attention_mask_k3=None,
+        input_ids_k4=None,
+        attention_mask_k4=None,
+        input_ids_k5=None,
+        attention_mask_k5=None,
+        input_ids_k6=None,
+        attention_mask_k6=None,
+        token_type_ids=None,
         labels=None,
-        output_attentions=False,
+        output_attentions=None,
+        output_hidden_states=None,
         return_dict=None,
-        **member_inputs,
-    ) -> IEnhancerELMOutput:
-        member_logits, attentions = [], []
-        for k in self.config.kmers:
-            ids, mask = self._inputs_of(k, input_ids, attention_mask, member_inputs)
-            logit, attention = self.member(k)(ids, mask, output_attentions=output_attentions)
-            member_logits.append(logit)
-            attentions.append(attention)
+        **unexpected,
+    ) -> IEnhancerELMOutput | tuple:
+        """Inputs as `KmerTokenizer` makes them: `input_ids_k{k}` / `attention_mask_k{k}` for every member,
+        or `input_ids` / `attention_mask` (and DNABERT's `token_type_ids`) for a one-member ensemble.
+        `labels` (0/1) add the loss. Returns an `IEnhancerELMOutput`, or its tuple with `return_dict=False`.
+        """
+        if unexpected:
+            raise TypeError(
+                f"{type(self).__name__}.forward() got unexpected argument(s) {', '.join(sorted(unexpected))}; "
+                f"it takes input_ids_kN / attention_mask_kN for N in {self.config.kmers}"
+            )
+        config = self.config
+        output_attentions = config.output_attentions if output_attentions is None else output_attentions
+        output_hidden_states = config.output_hidden_states if output_hidden_states is None else output_hidden_states
+        return_dict = config.return_dict if return_dict is None else return_dict
+        per_member = {
+            3: (input_ids_k3, attention_mask_k3),
+            4: (input_ids_k4, attention_mask_k4),
+            5: (input_ids_k5, attention_mask_k5),
+            6: (input_ids_k6, attention_mask_k6),
+        }
+        inputs = self._member_inputs(per_member, input_ids, attention_mask, token_type_ids)
+        member_logits, attentions, hidden_states = [], [], []
+        for k in config.kmers:
+            ids, mask, extra = inputs[k]
+            outputs = self.member(k)(ids, mask, output_attentions, output_hidden_states, **extra)
+            member_logits.append(outputs[0])
+            attentions.append(outputs[1])
+            hidden_states.append(outputs[2] if output_hidden_states else None)
         member_logits = torch.stack(member_logits, dim=-1)
         member_probabilities = torch.sigmoid(member_logits.float())
-        probabilities = member_probabilities.mean(dim=-1)
+        mean_probabilities = member_probabilities.mean(dim=-1)
+        log_odds = self._calibrated_log_odds(mean_probabilities)
         loss = None
         if labels is not None:
             targets = labels.to(member_logits.dtype).unsqueeze(-1).expand_as(member_logits)
             loss = nn.functional.binary_cross_entropy_with_logits(member_logits.float(), targets.float())
-        return IEnhancerELMOutput(
+        output = IEnhancerELMOutput(
             loss=loss,
-            logits=self._thresholded_logits(probabilities),
-            probabilities=probabilities,
+            logits=torch.stack([torch.zeros_like(log_odds), log_odds], dim=-1),
+            probabilities=torch.sigmoid(log_odds),
+            mean_probabilities=mean_probabilities,
             member_probabilities=member_probabilities,
+            hidden_states=tuple(hidden_states) if output_hidden_states else None,
             attentions=tuple(attentions) if output_attentions else None,
         )
+        return output if return_dict else output.to_tuple()
 
-    def _inputs_of(self, k, input_ids, attention_mask, member_inputs):
-        ids = member_inputs.get(f"input_ids_k{k}")
-        if ids is not None:
-            return ids, member_inputs.get(f"attention_mask_k{k}")
-        if input_ids is not None and len(self.config.kmers) == 1:
-            return input_ids, attention_mask
-        raise ValueError(
-            f"missing input_ids_k{k}: tokenize with the ensemble's KmerTokenizer (kmers={self.config.kmers})"
-        )
+    def _member_inputs(self, per_member, input_ids, attention_mask, token_type_ids) -> dict:
+        """`{k: (ids, mask, other BERT inputs)}` for every member, refusing inputs no member reads."""
+        kmers = self.config.kmers
+        stray = [f"input_ids_k{k}" for k, (ids, _) in per_member.items() if ids is not None and k not in kmers]
+        stray += [f"attention_mask_k{k}" for k, (_, m) in per_member.items() if m is not None and k not in kmers]
+        if stray:
+            raise ValueError(f"{', '.join(stray)} given, but this ensemble has members k = {kmers}")
+        if len(kmers) == 1 and input_ids is not None and per_member[kmers[0]][0] is None:
+            return {kmers[0]: (input_ids, attention_mask, {"token_type_ids": token_type_ids})}
+        if input_ids is not None or token_type_ids is not None:
+            raise ValueError(
+                f"input_ids / token_type_ids alone serve a one-member ensemble; this one has members k = {kmers}: "
+                "tokenize with its KmerTokenizer, which gives input_ids_kN / attention_mask_kN"
+            )
+        missing = [f"input_ids_k{k}" for k in kmers if per_member[k][0] is None]
+        if missing:
+            raise ValueError(
+                f"missing {', '.join(missing)}: tokenize with the ensemble's KmerTokenizer (kmers={kmers})"
+            )
+        return {k: (*per_member[k], {}) for k in kmers}
 
-    def _thresholded_logits(self, probabilities: torch.Tensor) -> torch.Tensor:
-        eps = torch.finfo(probabilities.dtype).eps
-        log_odds = torch.logit(probabilities, eps=eps)
-        shift = torch.logit(torch.tensor(self.config.threshold, dtype=probabilities.dtype))
-        positive = log_odds - shift.to(probabilities.device)
-        return torch.stack([torch.zeros_like(positive), positive], dim=-1)
+    def _calibrated_log_odds(self, mean_probabilities: torch.Tensor) -> torch.Tensor:
+        """`calibration_slope * (logit(mean) - logit(threshold))`: the threshold maps to 0.5, and the slope
+        (fitted on held-out predictions) makes the probabilities calibrated."""
+        eps = torch.finfo(mean_probabilities.dtype).eps
+        log_odds = torch.logit(mean_probabilities, eps=eps)
+        shift = torch.logit(torch.tensor(self.config.threshold, dtype=mean_probabilities.dtype))
+        return self.config.calibration_slope * (log_odds - shift.to(mean_probabilities.device))
 
     @classmethod
     def from_members(cls, members: dict, revision: str | None = None, **config_kwargs):
@@ -207,9 +270,12 @@ def _member_settings(bert_config: BertConfig) -> dict:
 
 def _load_member_encoder(k: int, source, revision) -> BertModel:
     encoder = BertModel.from_pretrained(source, revision=revision, add_pooling_layer=False)
-    if encoder.config.vocab_size != 4**k + 5:
+    if encoder.config.vocab_size != member_vocab_size(k):
         raise ValueError(f"{source}: vocab_size {encoder.config.vocab_size} is not that of a k={k} DNABERT model")
-    vocab_path = cached_file(source, "vocab.txt", revision=revision, _raise_exceptions_for_missing_entries=False)
+    try:
+        vocab_path = cached_file(source, "vocab.txt", revision=revision)
+    except OSError:  # a checkpoint without vocab.txt: its vocab_size was checked above
+        vocab_path = None
     if vocab_path is not None:
         with open(vocab_path, encoding="utf-8") as handle:
             tokens = [line.strip() for line in handle if line.strip()]

@@ -5,10 +5,19 @@ Hub file: imports only the standard library and transformers.
 
 from __future__ import annotations
 
+import transformers
 from transformers import PretrainedConfig
+
+if int(transformers.__version__.split(".")[0]) < 5:
+    raise ImportError(
+        f"iEnhancer-ELM's model code needs transformers 5 or later, found {transformers.__version__}: "
+        "pip install -U 'transformers>=5'"
+    )
 
 SUPPORTED_KMERS = (3, 4, 5, 6)
 ENHANCER_LABELS = ("non-enhancer", "enhancer")
+# DNABERT's special tokens, in id order; the k-mers follow them in every member's vocabulary.
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 # DNABERT-1 members are BERT-base; a member's vocabulary is 4^k k-mers plus five specials.
 BERT_BASE = dict(
@@ -22,8 +31,15 @@ BERT_BASE = dict(
 )
 
 
+def checked_kmers(kmers) -> list[int]:
+    kmers = [int(k) for k in kmers]
+    if not kmers or len(set(kmers)) != len(kmers) or any(k not in SUPPORTED_KMERS for k in kmers):
+        raise ValueError(f"kmers must be distinct values from {SUPPORTED_KMERS}, got {kmers}")
+    return kmers
+
+
 def member_vocab_size(k: int) -> int:
-    return 4**k + 5
+    return 4**k + len(SPECIAL_TOKENS)
 
 
 class IEnhancerELMConfig(PretrainedConfig):
@@ -36,7 +52,11 @@ class IEnhancerELMConfig(PretrainedConfig):
             right vocabulary size.
         head_hidden_size: width of each member's classification MLP (the paper uses 25).
         head_dropout: dropout before that MLP (the paper uses 0.3).
-        threshold: the ensemble probability above which a sequence gets the positive label.
+        threshold: the members' mean probability above which a sequence gets the positive label (chosen
+            on held-out predictions).
+        calibration_slope: the model's probability is `sigmoid(calibration_slope * (logit(mean) -
+            logit(threshold)))`, so the threshold maps to 0.5 and, with the slope fitted on held-out
+            predictions, the probability is calibrated; 1.0 only re-centres the mean.
         labels: the class names, negative first (default `non-enhancer`, `enhancer`).
     """
 
@@ -49,14 +69,15 @@ class IEnhancerELMConfig(PretrainedConfig):
         head_hidden_size=25,
         head_dropout=0.3,
         threshold=0.5,
+        calibration_slope=1.0,
         labels=ENHANCER_LABELS,
         **kwargs,
     ):
-        kmers = [int(k) for k in kmers]
-        if not kmers or len(set(kmers)) != len(kmers) or any(k not in SUPPORTED_KMERS for k in kmers):
-            raise ValueError(f"kmers must be distinct values from {SUPPORTED_KMERS}, got {kmers}")
+        kmers = checked_kmers(kmers)
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+        if not calibration_slope > 0:
+            raise ValueError(f"calibration_slope must be positive, got {calibration_slope}")
         if not 0.0 <= head_dropout < 1.0:
             raise ValueError(f"head_dropout must lie in [0, 1), got {head_dropout}")
         if head_hidden_size < 1:
@@ -69,6 +90,7 @@ class IEnhancerELMConfig(PretrainedConfig):
         self.head_hidden_size = int(head_hidden_size)
         self.head_dropout = float(head_dropout)
         self.threshold = float(threshold)
+        self.calibration_slope = float(calibration_slope)
         self.labels = list(labels)
         kwargs["id2label"] = dict(enumerate(self.labels))
         kwargs["label2id"] = {label: i for i, label in enumerate(self.labels)}

@@ -1,0 +1,470 @@
+"""Render every table of figures in README.md and docs/*.md from the files the figures come from.
+
+    python docs/figures.py           # rewrite each block between the markers below
+    python docs/figures.py --check   # change nothing; exit 1 naming every block whose text differs
+
+A block is the lines between `<!-- figures:begin NAME -->` and `<!-- figures:end -->`; NAME is one of
+`RENDERERS` below. No figure inside a block is typed by hand: evaluation reports (results/*.json) go
+through the model card's own renderer (`ienhancer_elm.model_card`), so README, docs and model cards
+print a report the same way. Figures outside blocks are either not in any file here (and the page
+names the command or run that gave them) or not figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sys
+from pathlib import Path
+
+from ienhancer_elm import model_card
+
+REPO = Path(__file__).resolve().parent.parent
+PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+BLOCK = re.compile(r"(<!-- figures:begin (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- figures:end -->)", re.S)
+TRAINED = REPO / "models"  # the shipped model folders
+DATASET = REPO / "hub_configs" / "datasets" / "ienhancer-benchmarks"
+
+# The paper's layer-1 independent-test figures (Li et al. 2023): typed, since no file here holds them.
+# Its members were selected by evaluating on the test split after every epoch; it has no layer 2.
+PAPER_LAYER1 = {"ACC": 0.830, "MCC": 0.661, "Sn": 0.800, "Sp": 0.860}
+
+
+def _json(path: str) -> dict:
+    return json.loads((REPO / path).read_text(encoding="utf-8"))
+
+
+def _header(*columns: str) -> list[str]:
+    return ["| " + " | ".join(columns) + " |", "|---" * len(columns) + "|"]
+
+
+# --- evaluation reports -------------------------------------------------------------------------
+
+
+def readme_results() -> str:
+    """Shipped ensembles, the k-mer baseline and the paper on the test split, with 95% intervals."""
+    rows = _header("layer", "model", "rows", "n", *model_card.METRICS)
+    bootstraps = set()
+    for layer in ("layer1", "layer2"):
+        shipped = _json(f"results/ienhancer-elm-{layer}-test.json")
+        baseline = _json(f"results/baseline-{layer}-test.json")
+        bootstraps |= {json.dumps(report["bootstrap"], sort_keys=True) for report in (shipped, baseline)}
+        rows += model_card._subset_rows(f"{layer} | shipped ensemble", shipped["results"])
+        rows += model_card._subset_rows(f"{layer} | k-mer SVM baseline", baseline["results"])
+        if layer == "layer1":
+            cells = [f"{PAPER_LAYER1[m]:.3f}" if m in PAPER_LAYER1 else "not reported" for m in model_card.METRICS]
+            rows.append(
+                "| layer1 | paper (DNABERT members, chosen on the test split) | all | 400 | " + " | ".join(cells) + " |"
+            )
+    bootstrap = ", ".join(f"{b['resamples']} resamples, seed {b['seed']}" for b in map(json.loads, sorted(bootstraps)))
+    return "\n".join(rows) + f"\n\nIntervals: 95% bootstrap ({bootstrap}).\n"
+
+
+def test_reports() -> str:
+    """The two test reports, with the paired differences against the baseline, as the model cards print them."""
+    return model_card.results_table(
+        [_json(f"results/ienhancer-elm-{layer}-test.json") for layer in ("layer1", "layer2")]
+    )
+
+
+def _parquet_rows(config: str, split: str) -> int:
+    import pyarrow.parquet as pq
+
+    return pq.read_metadata(DATASET / config / f"{split}.parquet").num_rows
+
+
+def baseline() -> str:
+    """The k-mer baseline: pooled out-of-fold CV on the training split, then the test split."""
+    rows = _header("split", "rows", "n", *model_card.METRICS)
+    commands = []
+    for layer in ("layer1", "layer2"):
+        cv = _json(f"results/baseline-{layer}-cv.json")
+        figures = {m: {"value": cv["cv_metrics"][m], "ci95": [None, None]} for m in model_card.METRICS}
+        cells = " | ".join(model_card._figure(figures[m]) for m in model_card.METRICS)
+        rows.append(
+            f"| {layer} train | 5-fold CV ({cv['chosen']}), pooled out-of-fold | {_parquet_rows(layer, 'train')} | {cells} |"
+        )
+        test = _json(f"results/baseline-{layer}-test.json")
+        rows += model_card._subset_rows(f"{layer} test", test["results"])
+        commands.append(f"- `{test['command']}`")
+    return "\n".join(rows) + "\n\nTest reports made by:\n" + "\n".join(commands) + "\n"
+
+
+def _heldout(layer: str) -> str:
+    return model_card.cv_section(model_card._read_json(TRAINED / f"ienhancer-elm-{layer}" / "cv_results.json"))
+
+
+def heldout_layer1() -> str:
+    return _heldout("layer1")
+
+
+def heldout_layer2() -> str:
+    return _heldout("layer2")
+
+
+def _training(layer: str) -> str:
+    return model_card.training_section(model_card._read_json(TRAINED / f"ienhancer-elm-{layer}" / "training.json"))
+
+
+def training_layer1() -> str:
+    return _training("layer1")
+
+
+def training_layer2() -> str:
+    return _training("layer2")
+
+
+# --- experiments on held-out training data ------------------------------------------------------
+
+EXPERIMENTS = [  # layer, variant, report in results/experiments/, kept?
+    ("1", "recipe of the first release (fine-tuning on one strand)", "layer1-shipped", "replaced"),
+    (
+        "1",
+        "the same, both strands scored and averaged at prediction",
+        "layer1-shipped-both-strands",
+        "no: small gain for twice the time",
+    ),
+    (
+        "1",
+        "**reverse-complement augmentation in fine-tuning** (`reverse_complement_augmentation`)",
+        "layer1-rc",
+        "**yes: shipped**",
+    ),
+    ("1", "that, both strands averaged at prediction", "layer1-rc-both-strands", "no: below the 0.01 rule"),
+    (
+        "1",
+        "that plus random crops in fine-tuning (`random_crop: 20`; k = 3, 4 only, stopped there)",
+        "layer1-random-crop-k3-k4",
+        "no: level with the shipped k = 3, 4 members",
+    ),
+    ("2", "recipe of the first release", "layer2-shipped", "kept"),
+    (
+        "2",
+        "members initialised from the layer-1 members (k = 3, 4 only; each cell: from layer 1 / first release)",
+        "layer2-from-layer1",
+        "no: level (its ensemble mixes both)",
+    ),
+    ("2", "reverse-complement augmentation in fine-tuning", "layer2-rc", "no: lower"),
+    (
+        "1",
+        "on a GPU: the recipe's pretraining (1 epoch), then the recipe's fine-tuning",
+        "layer1-gpu-pretraining-short",
+        "(reference for the next row)",
+    ),
+    (
+        "1",
+        "on a GPU: **long pretraining** (20-23x the windows), same fine-tuning",
+        "layer1-gpu-pretraining-long",
+        "no: below the 0.01 rule",
+    ),
+    (
+        "2",
+        "on a GPU: the recipe's pretraining, then the recipe's fine-tuning",
+        "layer2-gpu-pretraining-short",
+        "(reference for the next row)",
+    ),
+    ("2", "on a GPU: **long pretraining**, same fine-tuning", "layer2-gpu-pretraining-long", "no: below the 0.01 rule"),
+]
+
+
+def experiments() -> str:
+    rows = _header("layer", "variant", "n", "held-out AUC, members k = 3, 4, 5, 6", "ensemble", "report", "kept")
+    for layer, variant, name, kept in EXPERIMENTS:
+        report = _json(f"results/experiments/{name}.json")
+        by_k = {
+            k: [auc for run, auc in report["member_auc"].items() if re.search(rf"_k{k}(_|$)", run)]
+            for k in (3, 4, 5, 6)
+        }
+        members = ", ".join(" / ".join(f"{auc:.3f}" for auc in by_k[k]) or "-" for k in (3, 4, 5, 6))
+        rows.append(
+            f"| {layer} | {variant} | {report['n']} | {members} | {report['ensemble_auc']:.3f} | `{name}.json` | {kept} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def pretraining_loss() -> str:
+    curves = _json("results/experiments/gpu-pretraining-curves.json")
+    rows = _header(
+        "run", "windows (both strands)", "epochs", "stopped by budget", "seconds", "last training loss", "held-out loss"
+    )
+    for name, run in curves.items():
+        last = run["epochs"][-1]
+        held_out = last.get("valid_mlm_loss")
+        seconds = sum(epoch["seconds"] for epoch in run["epochs"])
+        rows.append(
+            f"| `{name}` | {run['kept_both_strands']:,} | {run['epochs_trained']} | {'yes' if run['stopped_by_budget'] else 'no'} | "
+            f"{seconds:.0f} | {last['train_loss']:.2f} | {'-' if held_out is None else f'{held_out:.2f}'} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+# --- throughput ---------------------------------------------------------------------------------
+
+
+def _throughput(path: str, targets: bool) -> str:
+    """A `bench/throughput.py` report; `targets`: the project's CPU targets (5x prediction, 50x tokenization)."""
+    report = _json(path)
+    predict, compiled, tokens = report["predict"], report.get("compiled"), report["tokenization"]
+    peak = predict["measured_matmul_peak_gflop_per_s"]
+
+    def target(ratio: float, goal: float) -> str:
+        return f"{goal:g}x: {'met' if ratio >= goal else '**not met**'}"
+
+    table = [  # what, this package, the usual way, ratio, target
+        [
+            "ensemble prediction, sequences/s",
+            f"{predict['package_seq_per_s']:,.1f} (bf16 weights)",
+            f"{predict['naive_seq_per_s']:,.1f}",
+            f"{predict['speedup']:.2f}x",
+            target(predict["speedup"], 5),
+        ]
+    ]
+    if compiled:
+        table.append(
+            [
+                "the same with `--compile`",
+                f"{compiled['seq_per_s']:,.1f} after a {compiled['first_pass_s']:.0f} s first pass",
+                f"{predict['naive_seq_per_s']:,.1f}",
+                f"{compiled['over_naive']:.2f}x ({compiled['over_eager']:.2f}x eager)",
+                target(compiled["over_naive"], 5),
+            ]
+        )
+    same = "identical labels" if predict["labels_identical"] else "**labels differ**"
+    table += [
+        [
+            "fp32 weights under bf16 autocast, sequences/s",
+            f"{predict['autocast_seq_per_s']:,.1f}",
+            "",
+            f"bf16 weights: {predict['bf16_weights_over_autocast']:.2f}x this",
+            "",
+        ],
+        [
+            "same labels? largest probability difference",
+            f"{same}; {predict['max_probability_difference']:.1e}",
+            "",
+            "",
+            "identical",
+        ],
+        [
+            f"tokenization of {tokens['sequences']:,} sequences, every k",
+            f"{tokens['package_s']:.3f} s",
+            f"{tokens['naive_s']:.1f} s",
+            f"{tokens['speedup']:.0f}x",
+            target(tokens["speedup"], 50),
+        ],
+        [
+            "prediction, GFLOP/s",
+            f"{predict['package_gflop_per_s']:,.0f} ({predict['fraction_of_matmul_peak']:.1%} of the measured bf16 matrix "
+            f"peak, {peak['bf16']:,.0f}; fp32 peak {peak['fp32']:,.0f})",
+            "",
+            "",
+            "",
+        ],
+    ]
+    columns = ["what", "this package", "the usual way", "ratio", "target"][: 5 if targets else 4]
+    rows = [
+        f"`{path}`: {report['device']}, {report['torch_threads']} threads, {report['sequences']:,} sequences, batch {report['batch_size']}.",
+        "",
+    ]
+    rows += _header(*columns)
+    rows += ["| " + " | ".join(cells[: len(columns)]) + " |" for cells in table]
+    scan = report.get("scan")
+    if scan:
+        rows += [
+            "",
+            f"Scans, window {scan['window']}, stride {scan['stride']} (process start and model load included):",
+            "",
+        ]
+        rows += _header("compiled", "Mbp", "seconds", "bp/s", "peak memory, MiB")
+        for run in scan["runs"]:
+            rows.append(
+                f"| {'yes' if run['compiled'] else 'no'} | {run['bp'] / 1e6:g} | {run['seconds']:.1f} | {run['bp_per_s']:,.0f} | {run['peak_mib']:,.0f} |"
+            )
+        if len({run["bp"] for run in scan["runs"]}) > 1:
+            ratio = scan["memory_ratio_largest_to_smallest"]
+            rows += ["", f"Peak memory, largest input over smallest: {ratio:.2f} (target: flat within 10%)."]
+    return "\n".join(rows) + "\n"
+
+
+def throughput_cpu() -> str:
+    return _throughput("bench/results.json", targets=True)
+
+
+def throughput_gpu() -> str:
+    return _throughput("bench/results-gpu.json", targets=False)
+
+
+GENOME_BP = 3.1e9  # a human genome, rounded
+
+
+def genome_estimates() -> str:
+    """Hours for a whole genome at stride 50 (4x the windows of stride 200), from the benchmark's scan rates."""
+    cpu, gpu = _json("bench/results.json"), _json("bench/results-gpu.json")
+    rows = _header("machine (report)", "scan", "bp/s measured", "at stride", "whole genome at stride 50, hours")
+
+    def add(report: dict, path: str, label: str, bp_per_s: float, stride: int) -> None:
+        hours = GENOME_BP / bp_per_s * (stride / 50) / 3600
+        rows.append(f"| {report['device']} (`{path}`) | {label} | {bp_per_s:,.0f} | {stride} | {hours:,.1f} |")
+
+    for report, path in ((cpu, "bench/results.json"), (gpu, "bench/results-gpu.json")):
+        scan = report["scan"]
+        for compiled in (False, True):
+            runs = [run for run in scan["runs"] if run["compiled"] == compiled]
+            sizes = sorted({run["bp"] for run in runs})
+            if len(sizes) > 1:  # the rate between two input sizes: start-up and compiling cancel
+                small, large = ([run["seconds"] for run in runs if run["bp"] == bp] for bp in (sizes[0], sizes[-1]))
+                rate = (sizes[-1] - sizes[0]) / (sum(large) / len(large) - sum(small) / len(small))
+                label = f"{'compiled' if compiled else 'eager'}, steady state ({sizes[0] / 1e6:g} to {sizes[-1] / 1e6:g} Mbp)"
+            elif runs:
+                rate = sum(run["bp_per_s"] for run in runs) / len(runs)
+                label = f"{'compiled' if compiled else 'eager'}, {sizes[0] / 1e6:g} Mbp, start-up included"
+            else:
+                continue
+            add(report, path, label, rate, scan["stride"])
+    return "\n".join(rows) + "\n"
+
+
+def compile_modes() -> str:
+    report = _json("bench/compile-modes.json")
+    rows = [
+        f"One k = {report['k']} member, batch {report['batch'][0]} x {report['batch'][1]} tokens, {report['dtype']}, torch {report['torch']}, {report['torch_threads']} threads; median of three rounds.",
+        "",
+    ]
+    rows += _header("mode", "ms per batch", "eager over mode", "first call, s")
+    for mode, ms in report["ms_per_batch_median"].items():
+        ratio = report["eager_over_mode"].get(mode)
+        first = report["first_call_s"].get(mode)
+        rows.append(
+            f"| {mode} | {ms:.1f} | {'-' if ratio is None else f'{ratio:.2f}x'} | {'-' if first is None else f'{first:.1f}'} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def allocator() -> str:
+    rows = _header(
+        "report",
+        "glibc keeps freed memory",
+        "bf16 weights, sequences/s",
+        "fp32 weights under bf16 autocast, sequences/s",
+        "ratio to the usual way",
+    )
+    for path in sorted((REPO / "bench" / "allocator").glob("*.json")):
+        report = json.loads(path.read_text(encoding="utf-8"))
+        predict = report["predict"]
+        rows.append(
+            f"| `{path.relative_to(REPO)}` | {'yes' if report['glibc_keeps_freed_memory'] else 'no'} | {predict['package_seq_per_s']:.1f} | "
+            f"{predict['autocast_seq_per_s']:.1f} | {predict['speedup']:.2f}x |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+# --- motifs ------------------------------------------------------------------------------------
+
+
+def motifs() -> str:
+    """The motif run's own report (`ienhancer-elm motifs` writes report.md and motifs.tsv, no JSON), logos relinked."""
+    folder = "results/motifs-layer1"
+    report = (REPO / folder / "report.md").read_text(encoding="utf-8")
+    body = report.split("\n", 1)[1].strip()  # drop the report's own title
+    with open(REPO / folder / "motifs.tsv", encoding="utf-8", newline="") as handle:
+        count = sum(1 for _ in csv.DictReader(handle, delimiter="\t"))
+    body = body.replace("](logos/", f"](../{folder}/logos/")
+    return f"From `{folder}/report.md` ({count} row(s) in `{folder}/motifs.tsv`):\n\n{body}\n"
+
+
+def calibration() -> str:
+    """The shipped models' calibration on their held-out fold (`training/calibrate_shipped.py`)."""
+    rows = _header("model", "held-out sequences", "threshold on the mean", "slope", "log loss", "Brier score")
+    for layer in ("layer1", "layer2"):
+        fitted = _json(f"models/ienhancer-elm-{layer}/cv_results.json")["calibration"]
+        rows.append(
+            f"| {layer} | {fitted['held_out']} | {fitted['threshold']} | {fitted['slope']:.3f} | "
+            f"{fitted['log_loss']['slope 1']:.4f} -> {fitted['log_loss']['fitted']:.4f} | "
+            f"{fitted['brier']['slope 1']:.4f} -> {fitted['brier']['fitted']:.4f} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def scan_statistics() -> str:
+    """What the shipped layer-1 model calls in the hg38 slice and in random DNA (`docs/scan_statistics.py`)."""
+    report = _json("results/scan-statistics-layer1.json")
+    share = report["windows_called"] / report["windows_scored"]
+    rows = _header("input", "scored", "called enhancer", "share")
+    rows.append(
+        f"| `{report['genome']}`, windows of {report['window']} bp at stride {report['stride']} | "
+        f"{report['windows_scored']:,} | {report['windows_called']:,} | {share:.0%} |"
+    )
+    random_share = report["random_called_enhancer"] / report["random_sequences"]
+    rows.append(
+        f"| random 200 bp sequences (seed 0) | {report['random_sequences']} | {report['random_called_enhancer']} | "
+        f"{random_share:.0%} |"
+    )
+    rows.append("")
+    rows.append(f"The called windows merge into {report['regions']:,} regions covering {report['region_bases']:,} bases.")
+    return "\n".join(rows) + "\n"
+
+
+RENDERERS = {
+    "results": readme_results,
+    "test-reports": test_reports,
+    "baseline": baseline,
+    "heldout-layer1": heldout_layer1,
+    "heldout-layer2": heldout_layer2,
+    "training-layer1": training_layer1,
+    "training-layer2": training_layer2,
+    "experiments": experiments,
+    "pretraining-loss": pretraining_loss,
+    "throughput-cpu": throughput_cpu,
+    "throughput-gpu": throughput_gpu,
+    "genome-estimates": genome_estimates,
+    "compile-modes": compile_modes,
+    "allocator": allocator,
+    "motifs": motifs,
+    "scan-statistics": scan_statistics,
+    "calibration": calibration,
+}
+
+
+def render(text: str, page: Path) -> tuple[str, list[str]]:
+    """The page with every block re-rendered, and the names of blocks that changed."""
+    changed = []
+
+    def replace(match: re.Match) -> str:
+        name = match["name"]
+        if name not in RENDERERS:
+            raise SystemExit(
+                f"{page.relative_to(REPO)}: unknown figures block {name!r} (known: {', '.join(RENDERERS)})"
+            )
+        body = RENDERERS[name]()
+        if body != match["body"]:
+            changed.append(name)
+        return match.group(1) + body + match.group(4)
+
+    return BLOCK.sub(replace, text), changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a block differs from its files")
+    args = parser.parse_args(argv)
+    stale = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        new, changed = render(text, page)
+        stale += [f"{page.relative_to(REPO)}: {name}" for name in changed]
+        if changed and not args.check:
+            page.write_text(new, encoding="utf-8")
+    if stale and args.check:
+        print(
+            "figures differ from their files (run `python docs/figures.py`):\n  " + "\n  ".join(stale), file=sys.stderr
+        )
+        return 1
+    if stale:
+        print("re-rendered:\n  " + "\n  ".join(stale))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

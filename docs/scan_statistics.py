@@ -1,0 +1,57 @@
+"""What a genome looks like to the shipped layer-1 model: the share of windows it calls, and random DNA.
+
+    python docs/scan_statistics.py      # writes results/scan-statistics-layer1.json (a few minutes on 2 cores)
+
+Scans the hg38 slice in data/genome (stride 200, the scan's defaults otherwise) and predicts 100 random
+200 bp sequences (seed 0); docs/scanning.md renders its figures from the JSON (`python docs/figures.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+GENOME = "data/genome/hg38_chr2_1-2333275.fa.gz"
+OUTPUT = REPO / "results" / "scan-statistics-layer1.json"
+
+
+def cli(*arguments: str) -> None:
+    subprocess.run([sys.executable, "-m", "ienhancer_elm.cli", *arguments], cwd=REPO, check=True)
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        bed, bedgraph = Path(folder) / "slice.bed", Path(folder) / "slice.bedGraph"
+        cli("scan", GENOME, "--stride", "200", "-o", str(bed), "--bedgraph", str(bedgraph), "--no-progress")
+        scores = [float(line.split("\t")[3]) for line in bedgraph.read_text().splitlines()[1:]]
+        regions = [line.split("\t") for line in bed.read_text().splitlines()]
+        rng = random.Random(0)
+        sequences = ["".join(rng.choice("ACGT") for _ in range(200)) for _ in range(100)]
+        fasta, calls = Path(folder) / "random.fa", Path(folder) / "random.tsv"
+        fasta.write_text("".join(f">random{i}\n{s}\n" for i, s in enumerate(sequences)))
+        cli("predict", str(fasta), "-o", str(calls), "--no-progress")
+        labels = [line.split("\t")[3] for line in calls.read_text().splitlines()[1:]]
+    report = {
+        "genome": GENOME,
+        "model": "models/ienhancer-elm-layer1",
+        "stride": 200,
+        "window": 200,
+        "windows_scored": len(scores),
+        "windows_called": sum(score > 0.5 for score in scores),
+        "region_bases": sum(int(end) - int(start) for _, start, end, *_ in regions),
+        "regions": len(regions),
+        "random_sequences": len(labels),
+        "random_called_enhancer": labels.count("enhancer"),
+        "commands": "python docs/scan_statistics.py",
+    }
+    OUTPUT.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

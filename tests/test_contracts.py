@@ -1,0 +1,163 @@
+"""The transformers contracts of the model and tokenizer, and the caller's objects and process left alone."""
+
+import warnings
+
+import pytest
+import torch
+
+from ienhancer_elm import KmerTokenizer
+from ienhancer_elm.hub_export import tiny_model
+
+# short sequences make the ids easy to read; the warning they get is tested on its own
+pytestmark = pytest.mark.filterwarnings("ignore:.*shorter than 100 bp:UserWarning")
+
+SEQUENCES = ["ACGTTGCAGGATTACA" * 12, "TTGACCA" * 20]
+
+
+def encode(sequences=SEQUENCES, kmers=(3, 4), **options):
+    return KmerTokenizer(kmers=kmers)(sequences, padding=True, return_tensors="pt", **options)
+
+
+def test_a_misspelled_input_is_refused_by_name():
+    inputs = encode()
+    inputs["attention_masks_k3"] = inputs.pop("attention_mask_k3")
+    with pytest.raises(TypeError, match="attention_masks_k3"):
+        tiny_model()(**inputs)
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"input_ids_k5": torch.ones(2, 10, dtype=torch.long)}, "input_ids_k5 given, but this ensemble has members"),
+        ({"token_type_ids": torch.zeros(2, 10, dtype=torch.long)}, "serve a one-member ensemble"),
+    ],
+)
+def test_inputs_no_member_reads_are_refused(extra, message):
+    with pytest.raises(ValueError, match=message):
+        tiny_model()(**encode(), **extra)
+
+
+def test_a_missing_member_input_is_named():
+    inputs = encode()
+    del inputs["input_ids_k4"]
+    with pytest.raises(ValueError, match="missing input_ids_k4"):
+        tiny_model()(**inputs)
+
+
+def test_return_dict_false_gives_the_tuple_of_the_output():
+    model = tiny_model()
+    with torch.no_grad():
+        as_object = model(**encode())
+        as_tuple = model(**encode(), return_dict=False)
+    assert isinstance(as_tuple, tuple)
+    assert torch.equal(as_tuple[0], as_object.logits) and torch.equal(as_tuple[1], as_object.probabilities)
+
+
+def test_output_hidden_states_gives_every_layer_of_every_member():
+    model = tiny_model()
+    with torch.no_grad():
+        output = model(**encode(), output_hidden_states=True)
+        plain = model(**encode())
+    assert plain.hidden_states is None
+    assert len(output.hidden_states) == 2  # members k = 3, 4
+    for states, k in zip(output.hidden_states, (3, 4)):
+        layers = model.config.member_configs[str(k)]["num_hidden_layers"]
+        assert len(states) == layers + 1 and states[-1].shape == (2, 192 - k + 3, 32)  # padded to the longest
+
+
+def test_one_member_ensemble_takes_dnabert_style_inputs_with_token_type_ids():
+    model = tiny_model(kmers=(6,))
+    inputs = encode(kmers=(6,))
+    with torch.no_grad():
+        plain = model(**inputs).probabilities
+        typed = model(**inputs, token_type_ids=torch.zeros_like(inputs["input_ids"])).probabilities
+    assert torch.equal(plain, typed)
+
+
+def test_probability_softmax_and_call_agree_and_calibration_maps_the_threshold_to_one_half():
+    model = tiny_model()
+    model.config.threshold, model.config.calibration_slope = 0.6, 2.0
+    with torch.no_grad():
+        output = model(**encode())
+    mean = output.member_probabilities.mean(dim=-1)
+    expected = torch.sigmoid(2.0 * (torch.logit(mean) - torch.logit(torch.tensor(0.6))))
+    assert torch.allclose(output.probabilities, expected, atol=1e-6)
+    assert torch.allclose(output.mean_probabilities, mean)
+    assert torch.allclose(output.logits.softmax(-1)[:, 1], output.probabilities, atol=1e-6)
+    assert torch.equal(output.logits.argmax(-1), (mean > 0.6).long())
+
+
+def test_truncation_keeps_the_first_bases_that_fit_max_length():
+    tokenizer = KmerTokenizer(kmers=(3, 4))
+    encoded = tokenizer("ACGTACGTAC", truncation=True, max_length=4)
+    assert len(encoded["input_ids_k3"]) == 4  # [CLS] 2 k-mers [SEP]
+    assert encoded["input_ids_k3"] == tokenizer("ACGT")["input_ids_k3"]
+    assert len(encoded["input_ids_k4"]) <= 4
+    long = "ACGT" * 200
+    with pytest.raises(ValueError, match="more than the 512 positions"):
+        tokenizer(long)
+    assert len(tokenizer(long, truncation=True)["input_ids_k3"]) == 512
+
+
+def test_special_tokens_mask_and_length_are_returned_on_request():
+    tokenizer = KmerTokenizer(kmers=(3,))
+    encoded = tokenizer(["ACGTA", "ACGTACG"], padding=True, return_special_tokens_mask=True, return_length=True)
+    assert encoded["length"] == [5, 7]
+    assert encoded["special_tokens_mask"] == [[1, 0, 0, 0, 1, 1, 1], [1, 0, 0, 0, 0, 0, 1]]
+    ensemble = KmerTokenizer(kmers=(3, 4))("ACGTAC", return_length=True, return_special_tokens_mask=True)
+    assert ensemble["length_k3"] == 6 and ensemble["length_k4"] == 5
+    assert ensemble["special_tokens_mask_k4"] == [1, 0, 0, 0, 1]
+
+
+@pytest.mark.parametrize(
+    "options, name",
+    [
+        ({"return_token_type_ids": True}, "return_token_type_ids"),
+        ({"return_overflowing_tokens": True}, "return_overflowing_tokens"),
+        ({"return_offsets_mapping": True}, "return_offsets_mapping"),
+        ({"stride": 2}, "stride"),
+        ({"padding_side": "left"}, "padding_side"),
+    ],
+)
+def test_flags_the_tokenizer_cannot_honour_are_refused_by_name(options, name):
+    with pytest.raises(ValueError, match=f"does not support {name}"):
+        KmerTokenizer(kmers=(3,))("ACGTACGT", **options)
+
+
+def test_explain_leaves_the_callers_attention_implementation_as_it_was():
+    from ienhancer_elm.attention import base_attention
+
+    model = tiny_model()
+    model.set_attn_implementation("sdpa")
+    base_attention(model, SEQUENCES, 3)
+    assert model.config._attn_implementation == "sdpa"
+    assert all(m.bert.config._attn_implementation == "sdpa" for m in model.members.values())
+
+
+def test_figures_leave_the_matplotlib_backend_alone(tmp_path):
+    import matplotlib
+
+    from ienhancer_elm.explain import explain_sequence
+    from ienhancer_elm.sequences import Record
+
+    matplotlib.use("svg")  # a backend a notebook user might have chosen
+    model = tiny_model()
+    explain_sequence(model, KmerTokenizer(kmers=(3, 4)), Record("r", SEQUENCES[0]), tmp_path / "figure.png")
+    assert (tmp_path / "figure.png").stat().st_size > 0
+    assert matplotlib.get_backend() == "svg"
+
+
+def test_tiny_model_leaves_the_global_random_state_alone():
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    tiny_model(seed=7)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_short_sequences_warn_once_per_call():
+    with pytest.warns(UserWarning, match=r"sequence 0 \(and 1 more\): 10 bp is shorter than 100 bp"):
+        KmerTokenizer(kmers=(3,))(["ACGTACGTAC", "ACGTACGTACGT", "ACGT" * 50])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        KmerTokenizer(kmers=(3,))("ACGT" * 50)  # 200 bp: no warning

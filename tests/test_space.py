@@ -1,0 +1,174 @@
+"""The Space (hub_configs/space/app.py), served on 127.0.0.1 and asked through gradio_client, answers what
+`ienhancer-elm predict --strength` and `ienhancer-elm explain` answer, with the shipped models.
+
+The slow test drives the page in headless Chromium and saves docs/images/space.png.
+"""
+
+import importlib.util
+import re
+import shutil
+import socket
+
+import pytest
+
+from ienhancer_elm.cli import main
+
+from conftest import REPO
+
+SPACE = REPO / "hub_configs" / "space"
+SAMPLE = REPO / "examples" / "sample.fasta"
+SCREENSHOT = REPO / "docs" / "images" / "space.png"
+# Error rows (a letter the tokenizer refuses, a sequence shorter than k) and a short one predict warns about.
+BAD_RECORDS = ">has_X\nACGTXACGTTGCAGGATTACAACGTTGCAGG\n>too_short\nAC\n>short_60\n" + "ACGGTCATTG" * 6 + "\n"
+
+
+def load_app():
+    spec = importlib.util.spec_from_file_location("space_app", SPACE / "app.py")
+    app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(app)
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served():
+    """The app running on a free port of 127.0.0.1 in this process (a server thread), and its URL."""
+    pytest.importorskip("gradio")
+    app = load_app()
+    demo = app.build_demo()
+    port = free_port()
+    demo.launch(
+        server_name="127.0.0.1",
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        max_file_size=app.MAX_INPUT_BYTES,
+    )
+    yield app, f"http://127.0.0.1:{port}/"
+    demo.close()
+
+
+@pytest.fixture
+def client(served):
+    gradio_client = pytest.importorskip("gradio_client")
+    return gradio_client.Client(served[1], verbose=False)
+
+
+def cli_predict(path, tmp_path, capsys):
+    """`ienhancer-elm predict PATH --strength`: (exit code, TSV text, stderr)."""
+    output = tmp_path / "cli.tsv"
+    code = main(["predict", str(path), "--strength", "-o", str(output), "--no-progress"])
+    return code, output.read_text(encoding="utf-8") if output.exists() else "", capsys.readouterr().err
+
+
+def test_the_space_answers_the_rows_and_tsv_of_predict_strength(client, tmp_path, capsys):
+    text = SAMPLE.read_text() + BAD_RECORDS
+    (tmp_path / "in.fa").write_text(text)
+    code, cli_tsv, cli_stderr = cli_predict(tmp_path / "in.fa", tmp_path, capsys)
+    assert code == 1  # two records could not be scored
+    warnings = [line.removeprefix("ienhancer-elm: ") for line in cli_stderr.splitlines() if ": warning: " in line]
+
+    table, tsv_path, status, _ = client.predict(text, None, api_name="/predict")
+
+    header, *rows = [line.split("\t") for line in cli_tsv.splitlines()]
+    assert table["headers"] == header and table["data"] == rows
+    assert open(tsv_path, encoding="utf-8").read() == cli_tsv  # the download is the CLI's file, byte for byte
+    errors = {row[0]: row[-1] for row in rows if row[-1]}
+    assert errors["has_X"] == "invalid character 'X' at position 5" and "too_short" in errors
+    assert {row[9] for row in rows} >= {"strong", ""}  # layer 2 ran, for the enhancers only
+    assert warnings and "short_60" in warnings[0]  # the CLI's per-record warnings are listed under the count
+    assert status == "9 record(s); 2 could not be scored, see the error column" + "".join(f"\n- {w}" for w in warnings)
+
+
+def test_an_uploaded_file_is_read_like_the_cli_reads_it(client, tmp_path, capsys):
+    from gradio_client import handle_file
+
+    _, cli_tsv, _ = cli_predict(SAMPLE, tmp_path, capsys)
+    table, tsv_path, _, _ = client.predict("", handle_file(str(SAMPLE)), api_name="/predict")
+    assert open(tsv_path, encoding="utf-8").read() == cli_tsv and len(table["data"]) == 6
+
+
+def test_a_whole_input_problem_is_the_cli_message_not_a_traceback(served, client, tmp_path, capsys):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    app = served[0]
+    bad = tmp_path / "bad.fa"
+    bad.write_text(">\nACGTACGTACGT\n")
+    code, _, stderr = cli_predict(bad, tmp_path, capsys)
+    assert code == 2
+    cli_message = stderr.strip().splitlines()[-1].removeprefix("ienhancer-elm: error: ")
+    with pytest.raises(AppError) as raised:
+        client.predict("", handle_file(str(bad)), api_name="/predict")
+    assert str(raised.value) == cli_message.replace(str(bad), "bad.fa") == "bad.fa: a FASTA record has an empty header"
+
+    too_many = "".join(f">s{i}\nACGTACGT\n" for i in range(app.MAX_RECORDS + 1))
+    with pytest.raises(AppError, match="more than 1,000 records"):
+        client.predict(too_many, None, api_name="/predict")
+    with pytest.raises(AppError, match="at most 200,000"):
+        client.predict("ACGT" * 60_000, None, api_name="/predict")
+    with pytest.raises(AppError, match="paste sequences or upload"):
+        client.predict("  \n", None, api_name="/predict")
+
+
+def test_explain_draws_the_plot_or_gives_the_cli_message(client):
+    from gradio_client.exceptions import AppError
+
+    client.predict(SAMPLE.read_text() + BAD_RECORDS, None, api_name="/predict")  # the session now holds 9 records
+    image = client.predict(1, api_name="/explain")
+    assert open(image, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(AppError) as raised:
+        client.predict(6, api_name="/explain")
+    assert str(raised.value) == "record has_X: invalid character 'X' at position 5"  # what `explain` prints
+
+
+def test_the_spaces_example_is_examples_sample_fasta():
+    assert (SPACE / "sample.fasta").read_bytes() == SAMPLE.read_bytes()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.mark.slow
+def test_the_page_in_a_browser_shows_the_table(served, tmp_path):
+    """Clicks the example, Predict and Explain in headless Chromium; the screenshot is docs/images/space.png."""
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"no {CHROMIUM}: apt-get install -y chromium")
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as driver:
+        # a persistent context because Playwright takes --user-data-dir only this way
+        browser = driver.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        page = browser.new_page()
+        page.goto(served[1])
+        page.get_by_text(">test_strong_0001").first.click()  # the example fills the text box
+        playwright.expect(page.get_by_label("Sequences")).to_have_value(re.compile("test_non_0002"))
+        page.get_by_role("button", name="Predict").click()
+        page.get_by_text("6 record(s)").wait_for(timeout=60_000)
+        page.get_by_text("test_non_0002", exact=True).wait_for()  # a cell of the table's last row
+        page.get_by_role("button", name="Explain").click()
+        page.locator("img[src*='attention']").wait_for(timeout=60_000)
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOT), full_page=True)
+        browser.close()
+    assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
