@@ -13,17 +13,11 @@ import json
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from ienhancer_elm.evaluation import EnsembleScorer, load_split
 from ienhancer_elm.paths import DEFAULT_DATASET
-from ienhancer_elm.training.ensemble import calibration_slope
-
-
-def calibrated(mean, threshold, slope):
-    z = np.log(mean / (1 - mean)) - np.log(threshold / (1 - threshold))
-    return 1 / (1 + np.exp(-slope * z))
+from ienhancer_elm.training.ensemble import calibration_record
 
 
 def main():
@@ -44,18 +38,9 @@ def main():
     mean = scorer.score([train["id"][i] for i in held_out], [train["sequence"][i] for i in held_out])
     config_path = args.model / "config.json"
     config = json.loads(config_path.read_text())
-    threshold, y = config["threshold"], labels[held_out]
-    slope = calibration_slope(y, mean, threshold)
-    before, after = calibrated(mean, threshold, 1.0), calibrated(mean, threshold, slope)
-    record = {
-        "slope": slope,
-        "threshold": threshold,
-        "held_out": f"fold {args.fold} of {args.folds} (seed {args.seed}), n = {len(held_out)}",
-        "held_out_auc": roc_auc_score(y, mean),  # cv_at_threshold: the same sequences, scored during training
-        "log_loss": {"slope 1": log_loss(y, before), "fitted": log_loss(y, after)},
-        "brier": {"slope 1": brier_score_loss(y, before), "fitted": brier_score_loss(y, after)},
-    }
-    config["calibration_slope"] = slope
+    where = f"fold {args.fold} of {args.folds} (seed {args.seed}), n = {len(held_out)}"
+    record = calibration_record(labels[held_out], mean, config["threshold"], where)
+    config["calibration_slope"] = record["slope"]
     config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
     cv_path = args.model / "cv_results.json"
     cv = json.loads(cv_path.read_text())

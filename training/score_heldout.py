@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from ienhancer_elm.sequences import reverse_complement
 from ienhancer_elm.evaluation import EnsembleScorer, load_split
+from ienhancer_elm.sequences import reverse_complement
 
 
 def fold_predictions(run: Path, sequences: dict, both_strands: bool) -> dict[str, tuple[int, float]]:

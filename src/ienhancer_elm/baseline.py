@@ -13,10 +13,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
+from .configuration_ienhancer_elm import SPECIAL_TOKENS
 from .metrics import binary_metrics
 from .tokenization_ienhancer_elm import encode_bases, kmer_ids
 
-SPECIAL_IDS = 5
+SPECIAL_IDS = len(SPECIAL_TOKENS)  # k-mer ids start after them
 
 
 class KmerSpectrum(BaseEstimator, TransformerMixin):

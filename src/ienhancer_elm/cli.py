@@ -32,6 +32,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def rate(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 1, got {text}")
+    return value
+
+
 def probability(text: str) -> float:
     value = float(text)
     if not 0 <= value <= 1:
@@ -97,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     predict.set_defaults(handler=run_predict)
     _add_scan_parser(commands, [model, device, speed])
+    _add_background_parser(commands, [device, speed])
     _add_data_parser(commands)
     _add_evaluate_parser(commands, [model, device])
     _add_motif_parsers(commands, device)
@@ -140,12 +148,45 @@ def _add_scan_parser(commands, parents) -> None:
     scan.add_argument("--regions", help="BED file: scan only these intervals (needs an indexable FASTA)")
     scan.add_argument("--window", type=positive_int, default=200, help="window length in bases")
     scan.add_argument("--stride", type=positive_int, default=50, help="bases between window starts")
-    scan.add_argument("--threshold", type=probability, help="call windows above this probability (default: 0.5)")
+    scan.add_argument(
+        "--background-rate",
+        type=rate,
+        help="call windows whose p-value against the model's genomic background (background.json) is at most"
+        " this (default: 0.01 where the model has a background)",
+    )
+    scan.add_argument(
+        "--threshold",
+        type=probability,
+        help="call windows above this probability instead; given, it wins over --background-rate"
+        " (default: 0.5 where the model has no background)",
+    )
     scan.add_argument("--max-n", type=probability, default=0.1, help="skip windows with a larger fraction of N")
     scan.add_argument("-o", "--output", required=True, help="BED of merged enhancer regions")
     scan.add_argument("--bedgraph", help="per-window scores as bedGraph")
+    scan.add_argument(
+        "--bedgraph-value",
+        choices=["probability", "log10p"],
+        default="probability",
+        help="what the bedGraph holds: the probability, or -log10 of the background p-value",
+    )
     scan.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     scan.set_defaults(handler=run_scan, batch_size=64)
+
+
+def _add_background_parser(commands, parents) -> None:
+    background = commands.add_parser(
+        "background",
+        parents=parents,
+        help="score the windows of plain genome pieces as scan does: the model's background for p-values",
+    )
+    background.add_argument("model", help="model folder (the background is written into it)")
+    background.add_argument("genomes", nargs="+", metavar="GENOME.fa", help="FASTA pieces (plain, gzip or bgzip)")
+    background.add_argument("--window", type=positive_int, default=200, help="window length in bases, as scan's")
+    background.add_argument("--stride", type=positive_int, default=50, help="bases between window starts")
+    background.add_argument("--max-n", type=probability, default=0.1, help="skip windows with a larger fraction of N")
+    background.add_argument("-o", "--output", help="where to write the background (default: MODEL/background.json)")
+    background.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    background.set_defaults(handler=run_background, batch_size=64)
 
 
 def _add_motif_parsers(commands, device) -> None:
@@ -219,26 +260,32 @@ def _add_baseline_parser(commands) -> None:
 def run_predict(args) -> int:
     from tqdm.auto import tqdm
 
+    from .background import background_for
     from .predict import compile_for_inference, load_model, table_cells, table_header
     from .sequences import read_records
 
     model, tokenizer = load_model(args.model, args.device, args.revision, precision=args.precision)
+    background = background_for(model, args.revision)
     if args.compile:
         compile_for_inference(model, args.batch_size)
     failed = written = 0
     try:
         with _output(args.output) as handle:
             writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-            writer.writerow(table_header(model, args.strength))
+            writer.writerow(table_header(model, args.strength, background))
             records = read_records(args.input)
-            progress = tqdm(records, desc="predict", unit="seq", disable=args.no_progress or None, file=sys.stderr)
-            for row, strength in _predictions(args, model, tokenizer, progress):
-                written += 1
-                failed += bool(row.error)
-                if row.error or row.warning:
-                    note = row.error or f"warning: {row.warning}"
-                    print(f"ienhancer-elm: record {row.id}: {note}", file=sys.stderr)
-                writer.writerow(table_cells(model, row, strength, args.strength))
+            # The bar counts rows written (records read run a chunk ahead); a file's records are counted first.
+            quiet = args.no_progress or None  # None: shown only on a terminal
+            total = None if quiet else _record_count(args.input)
+            with tqdm(total=total, desc="predict", unit="seq", disable=quiet, file=sys.stderr) as progress:
+                for row, strength in _predictions(args, model, tokenizer, records):
+                    written += 1
+                    progress.update()
+                    failed += bool(row.error)
+                    if row.error or row.warning:
+                        note = row.error or f"warning: {row.warning}"
+                        progress.write(f"ienhancer-elm: record {row.id}: {note}", file=sys.stderr)
+                    writer.writerow(table_cells(model, row, strength, args.strength, background))
             if not written:
                 raise _NothingToPredict
     except _NothingToPredict:  # raised inside the output block, so that no output file is left
@@ -251,6 +298,25 @@ def run_predict(args) -> int:
 
 class _NothingToPredict(Exception):
     pass
+
+
+def _record_count(source: str) -> int | None:
+    """How many records `predict` will read from a file (FASTA headers, or non-blank lines), for the bar's
+    total; None for stdin, or where the file cannot be read as text (reading it then names the problem)."""
+    from .sequences import open_text
+
+    if source == "-" or not Path(source).is_file():
+        return None
+    count, fasta = 0, None
+    try:
+        with open_text(source) as handle:
+            for line in handle:
+                if fasta is None and line.strip():
+                    fasta = line.lstrip().startswith(">")
+                count += line.startswith(">") if fasta else bool(line.strip())
+    except (UnicodeDecodeError, OSError, EOFError):
+        return None
+    return count
 
 
 def _predictions(args, model, tokenizer, records):
@@ -273,7 +339,15 @@ def run_scan(args) -> int:
     from .scan import ScanSettings, scan
 
     settings = ScanSettings(
-        args.window, args.stride, args.threshold, args.max_n, args.batch_size, args.precision, args.compile
+        args.window,
+        args.stride,
+        args.threshold,
+        args.max_n,
+        args.batch_size,
+        args.precision,
+        args.compile,
+        args.background_rate,
+        args.bedgraph_value,
     )
     summary = scan(
         args.fasta,
@@ -288,6 +362,29 @@ def run_scan(args) -> int:
     )
     if summary is not None:
         print(f"ienhancer-elm: {summary.line()}", file=sys.stderr)
+    return 0
+
+
+def run_background(args) -> int:
+    from .background import BACKGROUND_FILE, BackgroundError, compute_background
+    from .scan import ScanSettings
+
+    if args.output is None and not Path(args.model).is_dir():
+        raise BackgroundError(f"{args.model}: not a model folder; give -o for where to write the background")
+    output = Path(args.output or Path(args.model) / BACKGROUND_FILE)
+    settings = ScanSettings(
+        args.window,
+        args.stride,
+        max_n_fraction=args.max_n,
+        batch_size=args.batch_size,
+        precision=args.precision,
+        compile=args.compile,
+    )
+    command = " ".join(["ienhancer-elm", *args.argv])
+    background = compute_background(args.model, args.genomes, settings, args.device, command, not args.no_progress)
+    background.write(output)
+    windows = ", ".join(f"{piece['file']} {piece['windows']}" for piece in background.pieces)
+    print(f"ienhancer-elm: {background.n} background window(s) ({windows}) written to {output}", file=sys.stderr)
     return 0
 
 
@@ -423,6 +520,7 @@ def _output(path: str):
 
 def _handled_errors() -> tuple[type[Exception], ...]:
     """The errors a command reports in one line (a traceback would be a bug)."""
+    from .background import BackgroundError
     from .data import DataError
     from .evaluation import EvaluationError
     from .explain import ExplainError
@@ -433,7 +531,7 @@ def _handled_errors() -> tuple[type[Exception], ...]:
     from .sequences import InputFormatError
 
     errors = (InputFormatError, NoDefaultModel, DataError, EvaluationError, ExplainError, MotifError, ScanError)
-    return (*errors, PublishError, OSError)
+    return (*errors, BackgroundError, PublishError, OSError)
 
 
 def main(argv=None) -> int:

@@ -219,13 +219,15 @@ def _empty_row(record: Record) -> Prediction:
     return Prediction(record.id, length, warning=short_sequence_warning(length))
 
 
-def table_header(model, strength: bool = False) -> list[str]:
-    """The columns of `ienhancer-elm predict`'s TSV (with `strength`: the layer-2 columns too)."""
+def table_header(model, strength: bool = False, background=None) -> list[str]:
+    """The columns of `ienhancer-elm predict`'s TSV (with `strength`: the layer-2 columns too; with a
+    `background.Background`: `background_p`, the probability's p-value against it)."""
     members = [f"p_k{k}" for k in model.config.kmers]
     return [
         "id",
         "length",
         "probability",
+        *(["background_p"] if background is not None else []),
         "label",
         *members,
         *(["strength_probability", "strength"] * strength),
@@ -233,14 +235,19 @@ def table_header(model, strength: bool = False) -> list[str]:
     ]
 
 
-def table_cells(model, row: Prediction, strength_row: Prediction | None = None, strength: bool = False) -> list[str]:
-    """One record's cells under `table_header`: numbers with six decimals, empty where there is none."""
+def table_cells(
+    model, row: Prediction, strength_row: Prediction | None = None, strength: bool = False, background=None
+) -> list[str]:
+    """One record's cells under `table_header`: numbers with six decimals, p-values with six significant
+    digits (the smallest is 1 / (n + 1) for n background windows), empty where there is none."""
     members = [_number(row.member_probabilities.get(k)) for k in model.config.kmers]
     layer2 = [_number(strength_row.probability), strength_row.label] if strength_row else ["", ""]
+    p_value = [] if background is None else [_p_value(background, row.probability)]
     return [
         row.id,
         str(row.length),
         _number(row.probability),
+        *p_value,
         row.label or "",
         *members,
         *(layer2 if strength else []),
@@ -250,6 +257,10 @@ def table_cells(model, row: Prediction, strength_row: Prediction | None = None, 
 
 def _number(value) -> str:
     return "" if value is None else f"{value:.6f}"
+
+
+def _p_value(background, probability: float | None) -> str:
+    return "" if probability is None else f"{background.p_values([probability])[0]:.6g}"
 
 
 def predict_records(

@@ -3,20 +3,26 @@
 The FASTA file is streamed line by line, so memory stays flat however long the records are. Under
 `accelerate launch` every process reads the whole file but scores only its share of the batches
 (batch b goes to process b mod N); process 0 merges the shares, so the output equals a
-single-process run.
+single-process run. Where the model has a genomic background (`background.py`), windows are called by
+their background p-value and each region gets its best window's p-value and a Benjamini-Hochberg q-value
+over all windows scanned; without one, by probability.
 """
 
 from __future__ import annotations
 
+import gzip
 import heapq
+import itertools
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from .predict import inference_autocast
@@ -37,6 +43,8 @@ class ScanSettings:
     batch_size: int = 64
     precision: str = "auto"
     compile: bool = False
+    background_rate: float | None = None  # None: DEFAULT_BACKGROUND_RATE where the model has a background
+    bedgraph_value: str = "probability"  # or "log10p": -log10 of the background p-value
 
     def __post_init__(self):
         if self.window < 1:
@@ -49,6 +57,14 @@ class ScanSettings:
             raise ScanError(f"the largest fraction of N must be between 0 and 1, got {self.max_n_fraction}")
         if self.batch_size < 1:
             raise ScanError(f"batch size must be at least 1, got {self.batch_size}")
+        if self.background_rate is not None and not 0 < self.background_rate <= 1:
+            raise ScanError(f"background rate must be above 0 and at most 1, got {self.background_rate}")
+        if self.bedgraph_value not in BEDGRAPH_VALUES:
+            raise ScanError(f"bedGraph value must be one of {', '.join(BEDGRAPH_VALUES)}, got {self.bedgraph_value!r}")
+
+
+DEFAULT_BACKGROUND_RATE = 0.01
+BEDGRAPH_VALUES = ("probability", "log10p")
 
 
 @dataclass
@@ -59,12 +75,15 @@ class ScanSummary:
     skipped_n: int = 0
     short_records: list = field(default_factory=list)
     regions: int = 0
+    called: int = 0
+    rule: str = ""
 
     def line(self) -> str:
         short = len(self.short_records)
         return (
             f"scanned {self.records} record(s), {self.bases} bp: {self.windows} window(s) scored, "
-            f"{self.skipped_n} skipped for N, {short} record(s) shorter than the window, {self.regions} enhancer region(s)"
+            f"{self.skipped_n} skipped for N, {short} record(s) shorter than the window, "
+            f"{self.called} window(s) called ({self.rule}), {self.regions} enhancer region(s)"
         )
 
 
@@ -107,16 +126,77 @@ def fasta_segments(path) -> Iterator[Segment]:
             line = pending[0]
 
 
+_WHITESPACE = b" \t\r\n\v\f"  # what the scan drops from sequence lines (encode_bases)
+INVENTORY_CHUNK = 1 << 24
+
+
+def fasta_inventory(path) -> tuple[list[str], int]:
+    """The record names, in file order, and the number of sequence characters: a pre-pass before a scan.
+
+    It reads every header, since only the headers themselves show duplicated names (samtools drops a
+    duplicate from the `.fai` with a warning, so an index cannot be trusted for that); the bases are counted
+    in the same pass, in whole-chunk byte operations, so the progress bar gets its total at little cost.
+    """
+    with open(path, "rb") as probe:
+        gzipped = probe.read(2) == b"\x1f\x8b"
+    names, bases, tail = [], 0, b""
+    with gzip.open(path, "rb") if gzipped else open(path, "rb") as handle:
+        while chunk := handle.read(INVENTORY_CHUNK):
+            data = tail + chunk
+            cut = data.rfind(b"\n") + 1  # count whole lines only; the rest waits for the next chunk
+            bases += _count_lines(data[:cut], names)
+            tail = data[cut:]
+    return names, bases + _count_lines(tail, names)
+
+
+def _count_lines(block: bytes, names: list) -> int:
+    """Sequence characters in whole lines of FASTA; header names are appended to `names`."""
+    header_characters = 0
+    start = 0 if block.startswith(b">") else _next_header(block, 0)
+    while start is not None:
+        end = block.find(b"\n", start)
+        end = len(block) if end < 0 else end
+        header = block[start:end]
+        fields = header[1:].split(maxsplit=1)
+        if fields:  # an empty header is the scan's to refuse, with its message
+            names.append(fields[0].decode("utf-8", errors="replace"))
+        header_characters += len(header.translate(None, _WHITESPACE))
+        start = _next_header(block, end)
+    return len(block.translate(None, _WHITESPACE)) - header_characters
+
+
+def _next_header(block: bytes, position: int) -> int | None:
+    found = block.find(b"\n>", position)
+    return None if found < 0 else found + 1
+
+
+def refuse_duplicate_names(names, path) -> None:
+    """Two records with one name make windows of both under that name: overlapping bedGraph intervals that
+    genome browsers reject, and regions that cannot be told apart."""
+    repeated = [name for name, count in Counter(names).items() if count > 1]
+    if repeated:
+        shown = ", ".join(repeated[:5]) + (f" and {len(repeated) - 5} more" if len(repeated) > 5 else "")
+        raise ScanError(
+            f"{path}: {len(repeated)} record name(s) appear more than once ({shown}); their windows would overlap"
+            " under one name in the outputs, so give each record its own name"
+        )
+
+
 def open_indexed(fasta_path):
     """The FASTA through its index (pyfaidx writes the `.fai` when missing)."""
     from pyfaidx import Fasta
 
-    return Fasta(str(fasta_path), as_raw=True, sequence_always_upper=False)
+    try:
+        return Fasta(str(fasta_path), as_raw=True, sequence_always_upper=False)
+    except ValueError as error:  # pyfaidx refuses a repeated name while indexing: `Duplicate key "chr1"`
+        if "Duplicate key" not in str(error):
+            raise
+        raise ScanError(f"{fasta_path}: {error}: give each record its own name") from None
 
 
-def bed_segments(fasta_path, bed_path) -> Iterator[Segment]:
-    """The regions of a BED file, cut from an indexed FASTA."""
-    genome = open_indexed(fasta_path)
+def bed_intervals(fasta_path, bed_path, genome) -> list[tuple[str, int, int]]:
+    """The intervals of a BED file, each checked against the indexed FASTA, all before any is scanned."""
+    intervals = []
     with open(bed_path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             fields = line.split()
@@ -133,7 +213,15 @@ def bed_segments(fasta_path, bed_path) -> Iterator[Segment]:
                     f"{bed_path}: line {number}: {name} {start} {end} is not an interval within {name}"
                     f" (0 to {len(genome[name])})"
                 )
-            yield Segment(name, start, iter([genome[name][start:end]]))
+            intervals.append((name, start, end))
+    return intervals
+
+
+def bed_segments(fasta_path, bed_path, intervals=None) -> Iterator[Segment]:
+    """The regions of a BED file, cut from an indexed FASTA."""
+    genome = open_indexed(fasta_path)
+    for name, start, end in intervals if intervals is not None else bed_intervals(fasta_path, bed_path, genome):
+        yield Segment(name, start, iter([genome[name][start:end]]))
 
 
 BLOCK_BASES = 1 << 16  # bases encoded and cut into windows at a time: whole-tensor work, bounded memory
@@ -180,35 +268,45 @@ def _shift_position(error: ValueError, before: int) -> str:
     return f"{head} at position {int(position) + before}" if position.isdigit() else message
 
 
-def batches(segments, settings: ScanSettings, summary: ScanSummary):
+def batches(segments, settings: ScanSettings, summary: ScanSummary, progress=None):
     """Batches of windows: (keys, codes[B, window]) with keys (segment index, name, start); windows with
-    too many N are counted, not kept."""
+    too many N are counted, not kept.
+
+    `progress` (a tqdm bar) advances by bases: each window on the stride grid stands for `stride` bases
+    (a kept one when its batch goes to the model, a skipped one at once), and a record's bases after its
+    last window's stride are added at its end, so a record adds exactly its length.
+    """
     keys, blocks, size = [], [], settings.batch_size
     limit = settings.max_n_fraction * settings.window
+    advance = progress.update if progress is not None else (lambda bases: None)
     for index, segment in enumerate(segments):
         summary.records += 1
+        bases_before, grid = summary.bases, 0
         for starts, codes in window_blocks(segment, settings, summary):
             keep = (codes == _UNKNOWN_BASE).sum(dim=1) <= limit
             kept = int(keep.sum())
+            grid += len(keep)
             summary.windows += kept
             summary.skipped_n += len(keep) - kept
+            advance((len(keep) - kept) * settings.stride)
             keys.extend((index, segment.name, start) for start in starts[keep].tolist())
             blocks.append(codes[keep])
             if len(keys) >= size:
                 rows, full = torch.cat(blocks), len(keys) // size * size
                 for start in range(0, full, size):
+                    advance(size * settings.stride)
                     yield keys[start : start + size], rows[start : start + size]
                 keys, blocks = keys[full:], [rows[full:]]
+        advance(summary.bases - bases_before - grid * settings.stride)
     if keys:
+        advance(len(keys) * settings.stride)
         yield keys, torch.cat(blocks)
 
 
-def score_batches(model, tokenizer, batch_iter, settings: ScanSettings, rank=0, world=1, progress=None):
+def score_batches(model, tokenizer, batch_iter, settings: ScanSettings, rank=0, world=1):
     """(segment index, name, start, probability) of the windows in this process's share of the batches."""
     device = next(model.parameters()).device
     for index, (keys, codes) in enumerate(batch_iter):
-        if progress is not None:
-            progress.update(len(keys) * settings.stride)
         if index % world != rank:
             continue
         # k-mer ids are computed where the model runs: one small transfer per batch, and no CPU work on a GPU
@@ -218,49 +316,131 @@ def score_batches(model, tokenizer, batch_iter, settings: ScanSettings, rank=0, 
         yield from ((*key, probability) for key, probability in zip(keys, probabilities))
 
 
-class RegionWriter:
-    """Writes windows above the threshold, merged where they overlap or touch on one segment, as BED
-    (name `enhancer_N`, score = 1000 x the best window's probability, strand `.`)."""
+@dataclass
+class Calling:
+    """How windows are called: probability > `threshold`, or background p-value <= `rate`. With a background,
+    regions get p- and q-values whichever rule calls them."""
 
-    def __init__(self, handle, window: int, threshold: float):
-        self.handle, self.window, self.threshold = handle, window, threshold
-        self.open, self.count = None, 0
+    threshold: float | None = None
+    rate: float | None = None
+    background: object = None  # a background.Background, or None
+
+    def rule(self) -> str:
+        if self.threshold is not None:
+            return f"probability > {self.threshold:g}"
+        return f"background p-value <= {self.rate:g}"
+
+    def calls(self, probabilities: np.ndarray, p_values: np.ndarray | None) -> np.ndarray:
+        if self.threshold is not None:
+            return probabilities > self.threshold
+        return p_values <= self.rate
+
+
+def calling_for(settings: ScanSettings, background) -> Calling:
+    """An explicit --threshold wins; else the background rate where there is a background; else 0.5."""
+    from .modeling_ienhancer_elm import DECISION_THRESHOLD
+
+    if settings.threshold is not None:
+        return Calling(threshold=settings.threshold, background=background)
+    if background is not None:
+        return Calling(rate=settings.background_rate or DEFAULT_BACKGROUND_RATE, background=background)
+    return Calling(threshold=DECISION_THRESHOLD)
+
+
+@dataclass
+class Region:
+    segment: int
+    name: str
+    start: int
+    end: int
+    best: float  # the best window's probability
+
+
+class RegionMerger:
+    """Called windows, merged where they overlap or touch on one segment; `emit` gets each closed region."""
+
+    def __init__(self, window: int, emit):
+        self.window, self.emit, self.open = window, emit, None
 
     def add(self, segment: int, name: str, start: int, probability: float) -> None:
-        if probability <= self.threshold:
-            return
         end = start + self.window
-        if self.open and self.open[0] == segment and start <= self.open[3]:
-            self.open[3], self.open[4] = max(self.open[3], end), max(self.open[4], probability)
+        if self.open and self.open.segment == segment and start <= self.open.end:
+            self.open.end, self.open.best = max(self.open.end, end), max(self.open.best, probability)
             return
         self.close()
-        self.open = [segment, name, start, end, probability]
+        self.open = Region(segment, name, start, end, probability)
 
     def close(self) -> None:
         if self.open:
-            self.count += 1
-            _, name, start, end, probability = self.open
-            self.handle.write(f"{name}\t{start}\t{end}\tenhancer_{self.count}\t{round(1000 * probability)}\t.\n")
+            self.emit(self.open)
             self.open = None
 
 
-def write_outputs(rows, settings: ScanSettings, threshold: float, bed_path, bedgraph_path=None) -> int:
-    """Stream scored windows, in order, to the BED of regions and the bedGraph; returns the region count.
+BED_COLUMNS = ("chrom", "chromStart", "chromEnd", "name", "score", "strand", "probability", "p_value", "q_value")
+ROWS_AT_A_TIME = 4096  # windows given p-values together (numpy), not one by one
 
-    The bedGraph puts each window's score on its central stride-long bin, so the intervals tile
-    without overlapping.
+
+def write_outputs(rows, settings: ScanSettings, calling: Calling, bed_path, bedgraph_path=None) -> tuple[int, int]:
+    """Stream scored windows, in order, to the BED of regions and the bedGraph; returns (regions, windows called).
+
+    The bedGraph puts each window's value on its central stride-long bin, so the intervals tile
+    without overlapping. Without a background the BED is BED6 (name `enhancer_N`, score = 1000 x the best
+    window's probability, strand `.`), written as regions close. With one, three columns follow (the best
+    window's probability, its p-value, its BH q-value over all windows scanned) under a `#` header line; the
+    regions wait until the end, since q-values need every window's p-value: a histogram of windows per
+    p-value level (the background's n + 1 levels) keeps that in O(n) memory.
     """
+    background = calling.background
     margin = (settings.window - settings.stride) // 2
+    counts = np.zeros(background.n + 1, dtype=np.int64) if background is not None else None
+    kept, called = [], 0
     with _written_whole(bed_path) as bed, _written_whole(bedgraph_path) as graph:
         if graph:
-            graph.write("track type=bedGraph name=ienhancer-elm description=enhancer_probability\n")
-        regions = RegionWriter(bed, settings.window, threshold)
-        for segment, name, start, probability in rows:
-            regions.add(segment, name, start, probability)
-            if graph:
-                graph.write(f"{name}\t{start + margin}\t{start + margin + settings.stride}\t{probability:.6f}\n")
+            description = "enhancer_probability" if settings.bedgraph_value == "probability" else "-log10_background_p"
+            graph.write(f"track type=bedGraph name=ienhancer-elm description={description}\n")
+        numbered = itertools.count(1)
+        emit = kept.append if background is not None else lambda region: bed.write(_bed6(region, next(numbered)))
+        regions = RegionMerger(settings.window, emit)
+        for chunk in _chunks(rows, ROWS_AT_A_TIME):
+            probabilities = np.array([row[3] for row in chunk], dtype=np.float64)
+            p_values = None
+            if background is not None:
+                levels = background.levels(probabilities)
+                counts += np.bincount(levels, minlength=len(counts))
+                p_values = background.p_of_levels(levels)
+            calls = calling.calls(probabilities, p_values)
+            called += int(calls.sum())
+            values = -np.log10(p_values) if settings.bedgraph_value == "log10p" else None
+            for i, (segment, name, start, probability) in enumerate(chunk):
+                if calls[i]:
+                    regions.add(segment, name, start, probability)
+                if graph:
+                    value = probability if values is None else values[i]  # the row's own float: digits as before
+                    graph.write(f"{name}\t{start + margin}\t{start + margin + settings.stride}\t{value:.6f}\n")
         regions.close()
-    return regions.count
+        if background is not None:
+            _write_regions_with_q(bed, kept, background, counts)
+    return (len(kept) if background is not None else next(numbered) - 1), called
+
+
+def _bed6(region: Region, number: int) -> str:
+    return f"{region.name}\t{region.start}\t{region.end}\tenhancer_{number}\t{round(1000 * region.best)}\t.\n"
+
+
+def _write_regions_with_q(bed, regions: list[Region], background, counts: np.ndarray) -> None:
+    from .background import bh_q_values
+
+    bed.write("#" + "\t".join(BED_COLUMNS) + "\n")
+    levels = background.levels([region.best for region in regions])
+    p_values, q_values = background.p_of_levels(levels), bh_q_values(counts, background.n)[levels]
+    for number, (region, p, q) in enumerate(zip(regions, p_values, q_values), start=1):
+        bed.write(f"{_bed6(region, number)[:-1]}\t{region.best:.6f}\t{p:.6g}\t{q:.6g}\n")
+
+
+def _chunks(rows, size: int) -> Iterator[list]:
+    rows = iter(rows)
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
 
 
 @contextmanager
@@ -319,40 +499,79 @@ def scan(
     from accelerate import PartialState
     from tqdm.auto import tqdm
 
-    from .modeling_ienhancer_elm import DECISION_THRESHOLD
+    from .background import background_for
     from .predict import compile_for_inference, load_model, no_accelerator
 
     state = PartialState(cpu=device == "cpu" or no_accelerator())
     device = device if device not in (None, "auto") else state.device
     model, tokenizer = load_model(model, device, revision, precision=settings.precision)
+    calling = calling_for(settings, background_for(model, revision))
+    _check_calling(settings, calling, model.name_or_path, state.is_main_process)
     if settings.compile:
         compile_for_inference(model, settings.batch_size)
-    threshold = settings.threshold if settings.threshold is not None else DECISION_THRESHOLD
+    # Every process runs the checks (each must stop alike, or the others would wait for it forever).
     if regions:
         with state.main_process_first():  # pyfaidx writes a missing index; one process at a time
-            open_indexed(fasta).close()
-    segments = bed_segments(fasta, regions) if regions else fasta_segments(fasta)
-    summary = ScanSummary()
+            genome = open_indexed(fasta)
+        intervals = bed_intervals(fasta, regions, genome)
+        genome.close()
+        segments, total = bed_segments(fasta, regions, intervals), sum(end - start for _, start, end in intervals)
+    else:
+        names, total = fasta_inventory(fasta)
+        refuse_duplicate_names(names, fasta)
+        segments = fasta_segments(fasta)
+    summary = ScanSummary(rule=calling.rule())
     quiet = not (show_progress and state.is_main_process) or None
-    with tqdm(desc="scan", unit="bp", unit_scale=True, disable=quiet, file=sys.stderr) as progress:
+    with tqdm(total=total, desc="scan", unit="bp", unit_scale=True, disable=quiet, file=sys.stderr) as progress:
         rows = score_batches(
             model,
             tokenizer,
-            batches(segments, settings, summary),
+            batches(segments, settings, summary, progress),
             settings,
             state.process_index,
             state.num_processes,
-            progress,
         )
         if state.num_processes == 1:
-            summary.regions = write_outputs(rows, settings, threshold, output, bedgraph)
+            summary.regions, summary.called = write_outputs(rows, settings, calling, output, bedgraph)
             return summary
         save_share(rows, share_path(output, state.process_index))
     state.wait_for_everyone()
     if state.is_main_process:
         shares = [share_path(output, rank) for rank in range(state.num_processes)]
-        summary.regions = write_outputs(merged_shares(shares), settings, threshold, output, bedgraph)
+        summary.regions, summary.called = write_outputs(merged_shares(shares), settings, calling, output, bedgraph)
         for path in shares:
             path.unlink()
     state.wait_for_everyone()
     return summary if state.is_main_process else None
+
+
+def _check_calling(settings: ScanSettings, calling: Calling, model_name, main_process: bool) -> None:
+    """Refuse what needs a background the model lacks, before any output; say once how windows are called."""
+    background = calling.background
+    missing = f"{model_name} has no background.json (`ienhancer-elm background` computes one)"
+    if background is None and settings.bedgraph_value == "log10p":
+        raise ScanError(f"--bedgraph-value log10p needs a genomic background: {missing}")
+    if background is None and settings.background_rate is not None and settings.threshold is None:
+        raise ScanError(f"--background-rate needs a genomic background: {missing}; or call by --threshold")
+    if background is not None and background.window != settings.window:
+        raise ScanError(
+            f"{background.path} holds scores of {background.window} bp windows, not {settings.window}:"
+            f" scan with --window {background.window}, or compute a background for {settings.window} bp windows"
+        )
+    if not main_process:
+        return
+    if background is None and settings.threshold is None:
+        print(
+            f"ienhancer-elm: note: {missing}: windows are called by probability > {calling.threshold:g}, the"
+            " benchmark's threshold, which calls much of a genome; see docs/scanning.md",
+            file=sys.stderr,
+        )
+    if background is not None and settings.threshold is not None and settings.background_rate is not None:
+        note = "--threshold given: windows are called by probability, not by --background-rate"
+        print(f"ienhancer-elm: note: {note}", file=sys.stderr)
+    if calling.rate is not None and calling.rate < 1 / (background.n + 1):
+        print(
+            f"ienhancer-elm: warning: no window can be called at background rate {calling.rate:g}: the smallest"
+            f" p-value {background.n} background windows give is 1/{background.n + 1}",
+            file=sys.stderr,
+        )

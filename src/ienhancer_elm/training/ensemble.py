@@ -102,6 +102,30 @@ def calibration_slope(labels, probabilities, threshold: float) -> float:
     return float(minimize_scalar(log_loss, bounds=(1e-3, 100.0), method="bounded").x)
 
 
+def calibration_record(labels, probabilities, threshold: float, held_out: str) -> dict:
+    """The slope fitted on held-out predictions, with the held-out log loss and Brier score before and after."""
+    from sklearn.metrics import brier_score_loss, log_loss
+
+    slope = calibration_slope(labels, probabilities, threshold)
+    p = np.clip(np.asarray(probabilities, dtype=float), 1e-7, 1 - 1e-7)
+    z = np.log(p / (1 - p)) - np.log(threshold / (1 - threshold))
+    before, after = 1 / (1 + np.exp(-z)), 1 / (1 + np.exp(-slope * z))
+    return {
+        "slope": slope,
+        "threshold": threshold,
+        "held_out": held_out,
+        "held_out_auc": roc_auc(labels, probabilities),
+        "log_loss": {"slope 1": log_loss(labels, before), "fitted": log_loss(labels, after)},
+        "brier": {"slope 1": brier_score_loss(labels, before), "fitted": brier_score_loss(labels, after)},
+    }
+
+
+def roc_auc(labels, probabilities) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(labels, probabilities))
+
+
 def assemble(
     member_dirs: dict[int, Path], threshold: float, slope: float = 1.0
 ) -> IEnhancerELMForSequenceClassification:
@@ -161,8 +185,9 @@ def build_ensemble(args: EnsembleArguments) -> dict:
     chosen = ranked[0] if args.choose_members else next(row for row in ranked if len(row["kmers"]) == len(oof))
     threshold = best_threshold(chosen["_labels"], chosen["_probabilities"]) if args.choose_threshold else 0.5
     at_threshold = {"n": chosen["n"], **binary_metrics(chosen["_labels"], chosen["_probabilities"], threshold)}
-    slope = calibration_slope(chosen["_labels"], chosen["_probabilities"], threshold)
-    model = assemble({k: shipped_member(runs[k]) for k in chosen["kmers"]}, threshold, slope)
+    held_out = f"out-of-fold predictions, n = {chosen['n']}"
+    calibration = calibration_record(chosen["_labels"], chosen["_probabilities"], threshold, held_out)
+    model = assemble({k: shipped_member(runs[k]) for k in chosen["kmers"]}, threshold, calibration["slope"])
     check_output_dir(Path(args.output_dir), args.release)
     shutil.rmtree(args.output_dir, ignore_errors=True)  # no file of an earlier build may linger (vocab.txt did)
     folder = write_model_folder(model, args.output_dir)
@@ -170,7 +195,7 @@ def build_ensemble(args: EnsembleArguments) -> dict:
     report = {
         "chosen_kmers": chosen["kmers"],
         "threshold": threshold,
-        "calibration_slope": slope,
+        "calibration": calibration,
         "cv_at_threshold": at_threshold,
         "subsets_at_0.5": public,
         "member_runs": {str(k): str(d) for k, d in runs.items()},
