@@ -19,6 +19,8 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from ienhancer_elm import model_card
 
 REPO = Path(__file__).resolve().parent.parent
@@ -387,6 +389,72 @@ def calibration() -> str:
     return "\n".join(rows) + "\n"
 
 
+def heads() -> str:
+    """The head variants tried on frozen encoder features (`training/refit_heads.py`), on the held-out fold."""
+    rows = _header("layer", "heads", "held-out AUC", "largest modal share", "Tanh units saturated (hg38 windows)")
+    for layer in ("layer1", "layer2"):
+        report = _json(f"results/experiments/heads-{layer}.json")
+        entries = [("as shipped before (trained end to end)", report["shipped"])]
+        for variant in report["variants"]:
+            settings = variant["settings"]
+            name = f"refit, weight decay {settings['weight_decay']:g}, label smoothing {settings['label_smoothing']:g}"
+            entries.append((name + (" (chosen)" if settings == report["chosen"] else ""), variant))
+        for name, entry in entries:
+            saturated = np.mean(list(entry["saturated_tanh_share"].values()))
+            rows.append(
+                f"| {layer} | {name} | {entry['held_out_auc']['ensemble']:.4f} | {entry['largest_modal_share']:.2%} | "
+                f"{saturated:.0%} |"
+            )
+    return "\n".join(rows) + "\n"
+
+
+def heads_versus_baseline() -> str:
+    """Chosen heads minus the k-mer baseline on the held-out fold (paired bootstrap)."""
+    rows = _header("layer", "ensemble AUC", "baseline AUC", "difference [95% interval]", "baseline")
+    for layer in ("layer1", "layer2"):
+        found = _json(f"results/experiments/heads-{layer}.json")["versus_baseline"]
+        difference = found["difference"]["AUC_ROC"]
+        low, high = difference["ci95"]
+        rows.append(
+            f"| {layer} | {found['ensemble_auc']:.3f} | {found['baseline_auc']:.3f} | "
+            f"{difference['value']:+.3f} [{low:+.3f}, {high:+.3f}] | {found['baseline']} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def score_ties() -> str:
+    """The share of the most common score (`docs/score_ties.py`), the largest over ensemble and members."""
+    report = _json("results/score-ties.json")
+    rows = _header("layer", "precision", "hg38 windows", "random sequences", "held-out fold", "ensemble alone, largest")
+    for layer, per_precision in report["layers"].items():
+        for precision, probes in per_precision.items():
+            label = precision + (" (bf16 here)" if precision == "auto" and report["auto_is_bf16"] else "")
+            cells = [f"{max(v for key, v in found.items() if key != 'n'):.2%}" for found in probes.values()]
+            ensemble = max(found["ensemble"] for found in probes.values())
+            rows.append(f"| {layer} | {label} | " + " | ".join(cells) + f" | {ensemble:.2%} |")
+    return "\n".join(rows) + "\n"
+
+
+def background_calibration() -> str:
+    """Called shares at nominal background rates on held-out genome and random DNA (`docs/background_calibration.py`)."""
+    report = _json("results/background-calibration-layer1.json")
+    rows = _header(
+        "nominal rate",
+        f"held-out genome ({report['held_out_windows']:,} windows)",
+        f"random sequences ({report['random_sequences']:,})",
+    )
+    for rate, share in report["called_share_held_out"].items():
+        rows.append(
+            f"| {float(rate):g} | {share:.4f} ({share / float(rate):.2f}x) | {report['called_share_random'][rate]:.3f} |"
+        )
+    rows.append("")
+    rows.append(
+        f"Background: {report['background_windows']:,} windows of {', '.join(f'`{p}`' for p in report['background_pieces'])}; "
+        f"held out: `{report['held_out_piece']}`."
+    )
+    return "\n".join(rows) + "\n"
+
+
 def scan_statistics() -> str:
     """What the shipped layer-1 model calls in the hg38 slice and in random DNA (`docs/scan_statistics.py`)."""
     report = _json("results/scan-statistics-layer1.json")
@@ -402,7 +470,9 @@ def scan_statistics() -> str:
         f"{random_share:.0%} |"
     )
     rows.append("")
-    rows.append(f"The called windows merge into {report['regions']:,} regions covering {report['region_bases']:,} bases.")
+    rows.append(
+        f"The called windows merge into {report['regions']:,} regions covering {report['region_bases']:,} bases."
+    )
     return "\n".join(rows) + "\n"
 
 
@@ -424,6 +494,10 @@ RENDERERS = {
     "motifs": motifs,
     "scan-statistics": scan_statistics,
     "calibration": calibration,
+    "heads": heads,
+    "heads-versus-baseline": heads_versus_baseline,
+    "score-ties": score_ties,
+    "background-calibration": background_calibration,
 }
 
 

@@ -220,3 +220,19 @@ def test_every_option_of_every_command_is_explained_with_its_default():
     scan_help = found["scan"].format_help()
     assert "(default: 50)" in scan_help and "(default: 200)" in scan_help
     assert "(default: None)" not in scan_help and "(default: False)" not in scan_help
+
+
+def test_the_predict_bar_counts_finished_sequences_against_the_file_total(tmp_path, monkeypatch, capsys):
+    from test_scan import RecordingBar
+
+    monkeypatch.setattr("tqdm.auto.tqdm", RecordingBar)
+    (tmp_path / "in.fa").write_text(FASTA)  # four records, one of them bad
+    (tmp_path / "lines.txt").write_text("ACGTTGCAGGATTACA\n\nTTGACCATTGACCA\n")
+    for source, total in ((tmp_path / "in.fa", 4), (tmp_path / "lines.txt", 2), ("-", None)):
+        RecordingBar.made.clear()
+        if source == "-":
+            monkeypatch.setattr("sys.stdin", open(tmp_path / "lines.txt"))
+        main(["predict", str(source), "--model", str(TINY), "--batch-size", "2"])
+        (bar,) = RecordingBar.made
+        rows = len(capsys.readouterr().out.splitlines()) - 1
+        assert (bar.total, bar.done) == (total, rows) and rows == (total or 2)

@@ -25,6 +25,19 @@ def test_readme_python_example_runs():
     assert "tensor(" in output and "'label'" in output
 
 
+def test_readme_three_entry_points_example_prints_what_the_readme_shows():
+    """The second Python block compares predict, pipeline and AutoModel on the shipped model; its output is
+    shown in the text block after it, which must be what it prints today."""
+    text = (REPO / "README.md").read_text()
+    code, shown = re.search(r"```python\n(.*?)```\n\n```text\n(.*?)```", text, flags=re.S).groups()
+    assert "predict_records" in code
+    output = run_python(code, REPO)
+    assert output == shown
+    for line in output.splitlines():
+        numbers = re.findall(r"\d\.\d{4}", line)
+        assert len(numbers) == 3 and len(set(numbers)) == 1, line
+
+
 def test_readme_keeps_the_two_ci_commands():
     text = (REPO / "README.md").read_text()
     for name in ("main-command", "test-command"):

@@ -301,3 +301,58 @@ def test_windows_across_the_block_boundary_score_as_predicted_alone_and_errors_n
     (tmp_path / "bad.fa").write_text(f">g\n{wrap(genome[: bad - 1] + 'X' + genome[bad:])}\n")
     assert main(["scan", str(tmp_path / "bad.fa"), "--model", str(TINY), "-o", str(tmp_path / "b.bed")]) == 2
     assert f"record g: invalid character 'X' at position {bad}" in capsys.readouterr().err
+
+
+class RecordingBar:
+    """Stands in for tqdm: keeps the total of each bar named in `WATCHED` and how far it was advanced."""
+
+    WATCHED = ("scan", "predict")
+    made = []
+
+    def __init__(self, iterable=None, total=None, desc=None, **options):
+        self.iterable, self.total, self.done = iterable, total, 0
+        if desc in self.WATCHED:  # not the bars of transformers' weight loading
+            RecordingBar.made.append(self)
+
+    def __iter__(self):
+        return iter(self.iterable)
+
+    def update(self, count=1):
+        self.done += count
+
+    def write(self, text, file=None, **options):
+        print(text, file=file or sys.stderr)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *error):
+        return False
+
+
+@pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
+def test_the_pre_pass_reads_every_name_and_counts_bases_across_chunks(tmp_path, monkeypatch, gzipped):
+    from ienhancer_elm import scan
+
+    text = ">one first\nACGT\r\nAC GT\n\n>two\n" + "A" * 50 + "\n>three\n>four x\nNNNN\nacgt"  # no final newline
+    path = tmp_path / "in.fa"
+    path.write_bytes(gzip.compress(text.encode()) if gzipped else text.encode())
+    for chunk in (3, 7, 1 << 24):  # headers and lines cut by chunk ends
+        monkeypatch.setattr(scan, "INVENTORY_CHUNK", chunk)
+        assert scan.fasta_inventory(path) == (["one", "two", "three", "four"], 66)
+
+
+@pytest.mark.parametrize("regions", [False, True], ids=["fasta", "regions"])
+def test_the_scan_bar_has_the_total_and_reaches_it(tmp_path, monkeypatch, capsys, regions):
+    genome = random_dna(900, 4)
+    fasta = f">a\n{wrap(genome)}\n>n_run\n{genome[:300]}{'N' * 300}{genome[:250]}\n>tiny\nACGTAC\n>empty\n\n"
+    (tmp_path / "g.fa").write_text(fasta)
+    (tmp_path / "r.bed").write_text("a\t10\t700\nn_run\t0\t850\n")
+    monkeypatch.setattr("tqdm.auto.tqdm", RecordingBar)
+    RecordingBar.made.clear()
+    arguments = ["scan", str(tmp_path / "g.fa"), "--model", str(TINY), "-o", str(tmp_path / "o.bed"), "--stride", "30"]
+    assert main([*arguments, "--batch-size", "4", *(["--regions", str(tmp_path / "r.bed")] if regions else [])]) == 0
+    (bar,) = RecordingBar.made
+    total = 690 + 850 if regions else 900 + 850 + 6
+    assert bar.total == bar.done == total
+    assert f"{total} bp" in capsys.readouterr().err

@@ -112,7 +112,9 @@ def explain(records: list[Record] | None, index: int | None):
 
 
 def build_demo() -> gr.Blocks:
-    header = table_header(predictor("layer1")[0], strength=True)  # loading here, not at the first click: the Space starts ready
+    header = table_header(
+        predictor("layer1")[0], strength=True
+    )  # loading here, not at the first click: the Space starts ready
     predictor("layer2")
     with gr.Blocks(title="iEnhancer-ELM", analytics_enabled=False) as demo:
         gr.Markdown(INTRO)

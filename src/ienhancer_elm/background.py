@@ -93,7 +93,7 @@ class Background:
             "window": self.window,
             "stride": self.stride,
             "max_n_fraction": self.max_n_fraction,
-            "n_rule": f"windows with more than {self.max_n_fraction:g} of their bases N are skipped",
+            "n_rule": f"windows with more than {100 * self.max_n_fraction:g}% of their bases N are skipped",
             "windows": self.n,
             "model": self.model,
             "pieces": self.pieces,
@@ -128,6 +128,22 @@ class Background:
                     f"{self.path}: computed with {name} {saved}, the model has {current}; recompute it with "
                     "`ienhancer-elm background`"
                 )
+
+
+def scored_precision(model, precision: str) -> str:
+    """The precision a run with `--precision precision` scores in on the model's device: bf16 or fp32."""
+    from .predict import use_bf16
+
+    return "bf16" if use_bf16(next(model.parameters()).device, precision) else "fp32"
+
+
+def precision_note(background: Background, model, precision: str) -> str | None:
+    """A note where this run scores in another precision than the background was scored in: bf16 and fp32
+    scores differ in the third or fourth decimal, which moves p-values near the top of the background."""
+    saved, now = background.model.get("precision"), scored_precision(model, precision)
+    if saved in (None, now):
+        return None
+    return f"the background was scored in {saved}, this run scores in {now}: for exact p-values use --precision {saved}"
 
 
 def model_fingerprint(model, weights: Path | None, precision: str) -> dict:
@@ -196,7 +212,7 @@ def compute_background(
     from tqdm.auto import tqdm
 
     from .data import sha256_of
-    from .predict import compile_for_inference, load_model, use_bf16
+    from .predict import compile_for_inference, load_model
     from .scan import ScanSummary, batches, fasta_inventory, fasta_segments, score_batches
 
     model, tokenizer = load_model(model_source, device, precision=settings.precision)
@@ -215,15 +231,13 @@ def compute_background(
         pieces.append(piece | {"bases": summary.bases, "windows": summary.windows, "skipped_n": summary.skipped_n})
     if not scores:
         raise BackgroundError(f"no window of {settings.window} bp was scored in {', '.join(map(str, fastas))}")
-    device_type = next(model.parameters()).device
-    precision = "bf16" if use_bf16(device_type, settings.precision) else "fp32"
     weights = model_file(model.name_or_path, "model.safetensors")
     return Background(
         np.frombuffer(scores, dtype=np.float64),
         settings.window,
         settings.stride,
         settings.max_n_fraction,
-        model_fingerprint(model, weights, precision),
+        model_fingerprint(model, weights, scored_precision(model, settings.precision)),
         pieces,
         command,
     )

@@ -260,12 +260,14 @@ def _add_baseline_parser(commands) -> None:
 def run_predict(args) -> int:
     from tqdm.auto import tqdm
 
-    from .background import background_for
+    from .background import background_for, precision_note
     from .predict import compile_for_inference, load_model, table_cells, table_header
     from .sequences import read_records
 
     model, tokenizer = load_model(args.model, args.device, args.revision, precision=args.precision)
     background = background_for(model, args.revision)
+    if background is not None and (note := precision_note(background, model, args.precision)):
+        print(f"ienhancer-elm: note: {note}", file=sys.stderr)
     if args.compile:
         compile_for_inference(model, args.batch_size)
     failed = written = 0

@@ -46,13 +46,14 @@ class IEnhancerELMOutput(ModelOutput):
 
 
 def mean_of_kmer_states(hidden_states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Mean of the token states of the k-mers alone: [CLS], [SEP] and padding are left out."""
+    """Mean of the token states of the k-mers alone ([CLS], [SEP] and padding left out), in fp32 whatever
+    the encoder ran in: a bf16 sum over ~200 tokens would round the features, and so tie the scores."""
     kmer_mask = attention_mask.clone()
     kmer_mask[:, 0] = 0
     sep_positions = attention_mask.sum(dim=1) - 1
     kmer_mask[torch.arange(len(kmer_mask), device=kmer_mask.device), sep_positions] = 0
-    weights = kmer_mask.unsqueeze(-1).to(hidden_states.dtype)
-    return (hidden_states * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)
+    weights = kmer_mask.unsqueeze(-1).float()
+    return (hidden_states.float() * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)
 
 
 class KmerMember(nn.Module):
@@ -68,6 +69,14 @@ class KmerMember(nn.Module):
             nn.Linear(head_hidden_size, 1),
         )
 
+    def head_logit(self, pooled: torch.Tensor) -> torch.Tensor:
+        """The head on fp32 features with fp32 weights, even in a model cast to bf16: the head is tiny, and bf16
+        logits (8 bits of mantissa) would give thousands of sequences the same score."""
+        dropout, first, activation, last = self.head
+        with torch.autocast(pooled.device.type, enabled=False):
+            hidden = activation(nn.functional.linear(dropout(pooled), first.weight.float(), first.bias.float()))
+            return nn.functional.linear(hidden, last.weight.float(), last.bias.float()).squeeze(-1)
+
     def forward(
         self, input_ids, attention_mask=None, output_attentions=False, output_hidden_states=False, **bert_inputs
     ):
@@ -82,7 +91,7 @@ class KmerMember(nn.Module):
         )
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        logit = self.head(mean_of_kmer_states(encoded.last_hidden_state, attention_mask)).squeeze(-1)
+        logit = self.head_logit(mean_of_kmer_states(encoded.last_hidden_state, attention_mask))
         return (
             (logit, encoded.attentions, encoded.hidden_states) if output_hidden_states else (logit, encoded.attentions)
         )

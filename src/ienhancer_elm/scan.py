@@ -38,7 +38,7 @@ class ScanError(ValueError):
 class ScanSettings:
     window: int = 200
     stride: int = 50
-    threshold: float | None = None  # None: 0.5, the calls of the model's calibrated probabilities
+    threshold: float | None = None  # None: by background p-value where the model has a background, else 0.5
     max_n_fraction: float = 0.1
     batch_size: int = 64
     precision: str = "auto"
@@ -354,29 +354,33 @@ class Region:
     start: int
     end: int
     best: float  # the best window's probability
+    best_start: int  # where that window starts
 
 
 class RegionMerger:
-    """Called windows, merged where they overlap or touch on one segment; `emit` gets each closed region."""
+    """Called windows, merged where they overlap or touch on one segment; `emit(region, number)` gets each
+    closed region, numbered from 1."""
 
     def __init__(self, window: int, emit):
-        self.window, self.emit, self.open = window, emit, None
+        self.window, self.emit, self.open, self.count = window, emit, None, 0
 
     def add(self, segment: int, name: str, start: int, probability: float) -> None:
         end = start + self.window
         if self.open and self.open.segment == segment and start <= self.open.end:
-            self.open.end, self.open.best = max(self.open.end, end), max(self.open.best, probability)
+            self.open.end = max(self.open.end, end)
+            if probability > self.open.best:
+                self.open.best, self.open.best_start = probability, start
             return
         self.close()
-        self.open = Region(segment, name, start, end, probability)
+        self.open = Region(segment, name, start, end, probability, start)
 
     def close(self) -> None:
         if self.open:
-            self.emit(self.open)
+            self.count += 1
+            self.emit(self.open, self.count)
             self.open = None
 
 
-BED_COLUMNS = ("chrom", "chromStart", "chromEnd", "name", "score", "strand", "probability", "p_value", "q_value")
 ROWS_AT_A_TIME = 4096  # windows given p-values together (numpy), not one by one
 
 
@@ -385,10 +389,11 @@ def write_outputs(rows, settings: ScanSettings, calling: Calling, bed_path, bedg
 
     The bedGraph puts each window's value on its central stride-long bin, so the intervals tile
     without overlapping. Without a background the BED is BED6 (name `enhancer_N`, score = 1000 x the best
-    window's probability, strand `.`), written as regions close. With one, three columns follow (the best
-    window's probability, its p-value, its BH q-value over all windows scanned) under a `#` header line; the
-    regions wait until the end, since q-values need every window's p-value: a histogram of windows per
-    p-value level (the background's n + 1 levels) keeps that in O(n) memory.
+    window's probability, strand `.`), written as regions close. With one, it is ENCODE's narrowPeak, which
+    genome browsers read: BED6, then the best window's probability, -log10 of its p-value, -log10 of its
+    BH q-value over all windows scanned, and the offset of its centre. The regions wait until the end, since
+    q-values need every window's p-value: a histogram of windows per p-value level (the background's n + 1
+    levels) keeps that in O(n) memory.
     """
     background = calling.background
     margin = (settings.window - settings.stride) // 2
@@ -398,8 +403,10 @@ def write_outputs(rows, settings: ScanSettings, calling: Calling, bed_path, bedg
         if graph:
             description = "enhancer_probability" if settings.bedgraph_value == "probability" else "-log10_background_p"
             graph.write(f"track type=bedGraph name=ienhancer-elm description={description}\n")
-        numbered = itertools.count(1)
-        emit = kept.append if background is not None else lambda region: bed.write(_bed6(region, next(numbered)))
+        if background is not None:
+            emit = lambda region, number: kept.append(region)  # noqa: E731
+        else:
+            emit = lambda region, number: bed.write(_bed6(region, number))  # noqa: E731
         regions = RegionMerger(settings.window, emit)
         for chunk in _chunks(rows, ROWS_AT_A_TIME):
             probabilities = np.array([row[3] for row in chunk], dtype=np.float64)
@@ -410,7 +417,7 @@ def write_outputs(rows, settings: ScanSettings, calling: Calling, bed_path, bedg
                 p_values = background.p_of_levels(levels)
             calls = calling.calls(probabilities, p_values)
             called += int(calls.sum())
-            values = -np.log10(p_values) if settings.bedgraph_value == "log10p" else None
+            values = 0.0 - np.log10(p_values) if settings.bedgraph_value == "log10p" else None  # 0.0, not -0.0
             for i, (segment, name, start, probability) in enumerate(chunk):
                 if calls[i]:
                     regions.add(segment, name, start, probability)
@@ -419,22 +426,23 @@ def write_outputs(rows, settings: ScanSettings, calling: Calling, bed_path, bedg
                     graph.write(f"{name}\t{start + margin}\t{start + margin + settings.stride}\t{value:.6f}\n")
         regions.close()
         if background is not None:
-            _write_regions_with_q(bed, kept, background, counts)
-    return (len(kept) if background is not None else next(numbered) - 1), called
+            _write_narrow_peaks(bed, kept, background, counts, settings.window)
+    return regions.count, called
 
 
 def _bed6(region: Region, number: int) -> str:
     return f"{region.name}\t{region.start}\t{region.end}\tenhancer_{number}\t{round(1000 * region.best)}\t.\n"
 
 
-def _write_regions_with_q(bed, regions: list[Region], background, counts: np.ndarray) -> None:
+def _write_narrow_peaks(bed, regions: list[Region], background, counts: np.ndarray, window: int) -> None:
     from .background import bh_q_values
 
-    bed.write("#" + "\t".join(BED_COLUMNS) + "\n")
     levels = background.levels([region.best for region in regions])
     p_values, q_values = background.p_of_levels(levels), bh_q_values(counts, background.n)[levels]
     for number, (region, p, q) in enumerate(zip(regions, p_values, q_values), start=1):
-        bed.write(f"{_bed6(region, number)[:-1]}\t{region.best:.6f}\t{p:.6g}\t{q:.6g}\n")
+        peak = region.best_start - region.start + window // 2  # the best window's centre
+        scores = f"{region.best:.6f}\t{-np.log10(p):.6g}\t{-np.log10(q):.6g}\t{peak}"
+        bed.write(f"{_bed6(region, number)[:-1]}\t{scores}\n")
 
 
 def _chunks(rows, size: int) -> Iterator[list]:
@@ -506,7 +514,7 @@ def scan(
     device = device if device not in (None, "auto") else state.device
     model, tokenizer = load_model(model, device, revision, precision=settings.precision)
     calling = calling_for(settings, background_for(model, revision))
-    _check_calling(settings, calling, model.name_or_path, state.is_main_process)
+    _check_calling(settings, calling, model, state.is_main_process)
     if settings.compile:
         compile_for_inference(model, settings.batch_size)
     # Every process runs the checks (each must stop alike, or the others would wait for it forever).
@@ -545,10 +553,12 @@ def scan(
     return summary if state.is_main_process else None
 
 
-def _check_calling(settings: ScanSettings, calling: Calling, model_name, main_process: bool) -> None:
+def _check_calling(settings: ScanSettings, calling: Calling, model, main_process: bool) -> None:
     """Refuse what needs a background the model lacks, before any output; say once how windows are called."""
+    from .background import precision_note
+
     background = calling.background
-    missing = f"{model_name} has no background.json (`ienhancer-elm background` computes one)"
+    missing = f"{model.name_or_path} has no background.json (`ienhancer-elm background` computes one)"
     if background is None and settings.bedgraph_value == "log10p":
         raise ScanError(f"--bedgraph-value log10p needs a genomic background: {missing}")
     if background is None and settings.background_rate is not None and settings.threshold is None:
@@ -568,6 +578,8 @@ def _check_calling(settings: ScanSettings, calling: Calling, model_name, main_pr
         )
     if background is not None and settings.threshold is not None and settings.background_rate is not None:
         note = "--threshold given: windows are called by probability, not by --background-rate"
+        print(f"ienhancer-elm: note: {note}", file=sys.stderr)
+    if background is not None and (note := precision_note(background, model, settings.precision)):
         print(f"ienhancer-elm: note: {note}", file=sys.stderr)
     if calling.rate is not None and calling.rate < 1 / (background.n + 1):
         print(
