@@ -1,6 +1,6 @@
 """How often the shipped models give the very same score: the share of the single most common value.
 
-    python docs/score_ties.py [--layers layer1 layer2]   # writes results/score-ties.json (minutes on 2 cores)
+    python docs/score_ties.py [--layers layer1 layer2] [--precisions auto fp32]   # results/score-ties.json
 
 For the ensemble and each member, through `predict_records` as `ienhancer-elm predict` runs it, in the
 default precision (`auto`: bf16 weights where the CPU or GPU has bf16 units) and in fp32, on three probes:
@@ -59,13 +59,15 @@ def shares(model, tokenizer, sequences: list[str], precision: str) -> dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", nargs="+", default=["layer1", "layer2"])
+    parser.add_argument("--precisions", nargs="+", default=["auto", "fp32"], choices=["auto", "fp32"])
     args = parser.parse_args()
-    report = {"command": "python docs/score_ties.py", "device": str(pick_device()), "layers": {}}
+    command = " ".join(["python docs/score_ties.py", *sys.argv[1:]])
+    report = {"command": command, "device": str(pick_device()), "layers": {}}
     report["auto_is_bf16"] = bf16_supported(pick_device())
     for layer in args.layers:
         sets = probes(layer)
         report["layers"][layer] = {}
-        for precision in ("auto", "fp32"):
+        for precision in args.precisions:
             model, tokenizer = load_model(shipped_model_path(layer), precision=precision)
             found = {name: shares(model, tokenizer, sequences, precision) for name, sequences in sets.items()}
             report["layers"][layer][precision] = found

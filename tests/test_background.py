@@ -147,7 +147,9 @@ def test_background_rate_calls_exactly_the_windows_at_or_below_it(tiny_with_back
         starts = {windows[i][1] - 37: i for i in called if windows[i][0] == record}  # the bin starts 37 bp in
         for start, end, members in merged(starts):
             best = max((starts[s] for s in members), key=lambda i: float(windows[i][2]))  # first of the best
-            expected.append((record, start, end, float(windows[best][2]), p[best], q[best], windows[best][1] - 37 - start))
+            expected.append(
+                (record, start, end, float(windows[best][2]), p[best], q[best], windows[best][1] - 37 - start)
+            )
     assert [(r[0], int(r[1]), int(r[2])) for r in regions] == [e[:3] for e in expected]
     for region, (*_, probability, p_best, q_best, offset) in zip(regions, expected):
         assert float(region[6]) == probability and region[4] == str(round(1000 * probability))

@@ -161,3 +161,15 @@ def test_short_sequences_warn_once_per_call():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         KmerTokenizer(kmers=(3,))("ACGT" * 50)  # 200 bp: no warning
+
+
+def test_exporting_a_member_leaves_the_callers_config_alone(tmp_path):
+    import json
+
+    from ienhancer_elm.publishing import export_member
+
+    model = tiny_model()
+    before = model.member(3).bert.config.to_dict()
+    folder = export_member(model, 3, tmp_path / "k3")
+    assert model.member(3).bert.config.to_dict() == before
+    assert json.loads((folder / "config.json").read_text())["architectures"] == ["BertModel"]

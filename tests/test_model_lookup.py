@@ -6,8 +6,6 @@ import subprocess
 import sys
 import zipfile
 
-import pytest
-
 from hub_stub import HubStub
 
 from conftest import REPO, TINY
@@ -72,7 +70,6 @@ def test_the_models_are_fetched_from_the_hub_at_the_pinned_revision_then_used_of
     assert again.returncode == 0 and again.stdout.strip().splitlines()[-1] == folder
 
 
-@pytest.mark.slow
 def test_the_wheel_is_code_only_and_small(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],

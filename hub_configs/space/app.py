@@ -18,6 +18,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from ienhancer_elm.background import background_for
 from ienhancer_elm.explain import ExplainError, explain_sequence
 from ienhancer_elm.predict import keep_freed_memory, load_model, predict_two_layers, table_cells, table_header
 from ienhancer_elm.sequences import InputFormatError, Record, read_records
@@ -32,14 +33,23 @@ INTRO = f"""# iEnhancer-ELM: enhancer or not, strong or weak
 Paste DNA sequences (FASTA, or one sequence per line) or upload a FASTA file (plain or .gz): at most
 {MAX_RECORDS:,} records and {MAX_INPUT_BYTES // 1000} kB. Layer 1 calls each sequence enhancer or
 non-enhancer; layer 2 calls the enhancers strong or weak. The table is what `ienhancer-elm predict --strength`
-writes; a record that cannot be scored keeps its row, with the reason in `error`. The models were trained on
-200 bp human sequences (the iEnhancer-2L benchmark); see their model cards for what the calls are worth."""
+writes; a record that cannot be scored keeps its row, with the reason in `error`. `probability` is calibrated
+(calls above 0.5); `background_p` is the share of ordinary human genome windows that score as high. The
+models were trained on 200 bp human sequences (the iEnhancer-2L benchmark); see their model cards for what
+the calls are worth."""
 
 
 @functools.cache
 def predictor(layer: str):
     """A shipped model and its tokenizer, as `predict` loads them (device and precision "auto")."""
     return load_model(None, None, layer=layer, precision="auto")
+
+
+@functools.cache
+def layer1_background():
+    """The layer-1 model's genomic background (background.json beside its weights), as predict reads it; None
+    where it has none (the table then has no background_p column)."""
+    return background_for(predictor("layer1")[0])
 
 
 @functools.cache
@@ -83,9 +93,10 @@ def predict(text: str, upload: str | None):
     folder = fresh_output_folder()
     records = read_input(text, upload, folder)
     (model, tokenizer), (strength_model, strength_tokenizer) = predictor("layer1"), predictor("layer2")
-    header = table_header(model, strength=True)
+    background = layer1_background()
+    header = table_header(model, strength=True, background=background)
     pairs = list(predict_two_layers(model, tokenizer, strength_model, strength_tokenizer, records))
-    rows = [table_cells(model, row, strength_row, strength=True) for row, strength_row in pairs]
+    rows = [table_cells(model, row, strength_row, True, background) for row, strength_row in pairs]
     tsv = folder / "predictions.tsv"
     with open(tsv, "w", encoding="utf-8", newline="") as handle:
         csv.writer(handle, delimiter="\t", lineterminator="\n").writerows([header, *rows])

@@ -145,7 +145,29 @@ def cv_section(cv: dict) -> str:
     for row in cv["subsets_at_0.5"]:
         kmers = ", ".join(map(str, row["kmers"]))
         lines.append(f"| {kmers} | " + " | ".join(f"{row[m]:.3f}" for m in METRICS) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _heads_and_calibration(cv)) + "\n"
+
+
+def _heads_and_calibration(cv: dict) -> list[str]:
+    """How the heads were refitted and the probability calibrated, where the report says so."""
+    lines = []
+    if heads := cv.get("heads"):
+        settings = heads["settings"]
+        lines += [
+            "",
+            "The members' heads were then refitted on the frozen encoders' pooled features (standardised, weight "
+            f"decay {settings['weight_decay']:g}, label smoothing {settings['label_smoothing']:g}; the paper's head "
+            f"shape, the standardisation folded in), {heads['fitted_on']}; the threshold and the calibration slope "
+            f"come from {heads['threshold_and_slope_from']} (`{heads['command']}`). Heads trained end to end "
+            "saturated (most Tanh units at +-1), so that many sequences got the very same score.",
+        ]
+    if calibration := cv.get("calibration"):
+        lines += [
+            "",
+            f"Calibration: slope {calibration['slope']:.3f} on {calibration['held_out']}; held-out log loss "
+            f"{calibration['log_loss']['slope 1']:.4f} with slope 1, {calibration['log_loss']['fitted']:.4f} fitted.",
+        ]
+    return lines
 
 
 def procedure(arguments: dict, pretrained: bool) -> str:
@@ -220,10 +242,28 @@ def render_model_card(folder: str | Path, evaluations: list[dict], repo_id: str,
         cv=cv_section(_read_json(folder / "cv_results.json")),
         training=training_section(_read_json(folder / "training.json")),
         results=results_table(evaluations) if evaluations else "Not evaluated yet.\n",
+        background=background_section(folder),
         dataset=DATASET_REPO,
         citation=CITATION,
     )
     return front_matter(config, repo_id, evaluations, widget) + body
+
+
+def background_section(folder: Path) -> str:
+    """What the folder's background.json holds, where it has one (`ienhancer-elm background`)."""
+    path = folder / "background.json"
+    if not path.is_file():
+        return ""
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    pieces = ", ".join(f"`{piece['file']}`" for piece in saved["pieces"])
+    return (
+        "## Genomic background\n\n"
+        f"`background.json` holds this model's scores of {saved['windows']:,} windows of plain human genome "
+        f"({saved['window']} bp, stride {saved['stride']}; {pieces}; scored in {saved['model'].get('precision')}), "
+        "so that `ienhancer-elm predict` and `scan` give each score its background p-value, the share of those "
+        "windows scoring at least as high (+1 corrected), and `scan` calls windows at a background rate. "
+        f"Made by `{saved['command']}`.\n"
+    )
 
 
 def member_card(config: IEnhancerELMConfig, k: int, ensemble_name: str) -> str:

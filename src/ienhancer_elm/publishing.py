@@ -7,6 +7,7 @@ and `HF_TOKEN` work as they do for any Hub client. Only safetensors weights are 
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,8 +115,13 @@ def export_member(model: IEnhancerELMForSequenceClassification, k: int, folder: 
     """
     folder = Path(folder)
     encoder = model.member(k).bert
+    callers_config = encoder.config
+    encoder.config = copy.deepcopy(callers_config)  # save_pretrained writes into the config it saves
     encoder.config.architectures = ["BertModel"]
-    encoder.save_pretrained(folder)
+    try:
+        encoder.save_pretrained(folder)
+    finally:
+        encoder.config = callers_config
     (folder / "vocab.txt").write_text("\n".join(kmer_vocabulary(k)) + "\n", encoding="utf-8")
     pad, unk, cls, sep, mask = SPECIAL_TOKENS
     tokenizer_config = {
