@@ -455,6 +455,33 @@ def background_calibration() -> str:
     return "\n".join(rows) + "\n"
 
 
+def genome_negatives() -> str:
+    """Heads with and without genome windows as negatives, on held-out data (`training/genome_negative_heads.py`)."""
+    report = _json("results/experiments/genome-negative-heads.json")
+    rows = _header("heads", "(a) held-out enhancers vs held-out genome, AUC", "(b) held-out fold, AUC")
+    for name, found in report["results"].items():
+        rows.append(f"| {name} | {found['enhancers_vs_held_out_genome_auc']:.4f} | {found['held_out_fold_auc']:.4f} |")
+    rows.append("")
+    rows.append(
+        f"Gain on (a) {report['gain_a']:+.4f}, loss on (b) {report['loss_b']:+.4f}: "
+        + ("ships." if report["ships"] else "does not ship.")
+        + f" ({report['held_out_enhancers']} enhancers, {report['held_out_genome_windows']:,} genome windows.)"
+    )
+    return "\n".join(rows) + "\n"
+
+
+def quickstart() -> str:
+    """The quick try's time and its small model's held-out figures (`results/quickstart.json`)."""
+    report = _json("results/quickstart.json")
+    held_out = report["held_out"]
+    minutes, seconds = divmod(round(report["wall_seconds"]), 60)
+    return (
+        f"`{report['command']}` took {minutes} min {seconds} s on {report['machine']}; the one small member "
+        f"reached a held-out AUC of {held_out['AUC_ROC']:.3f} (ACC {held_out['ACC']:.3f}) on the {held_out['n']} "
+        "training sequences it did not train on.\n"
+    )
+
+
 def scan_statistics() -> str:
     """What the shipped layer-1 model calls in the hg38 slice and in random DNA (`docs/scan_statistics.py`)."""
     report = _json("results/scan-statistics-layer1.json")
@@ -498,6 +525,8 @@ RENDERERS = {
     "heads-versus-baseline": heads_versus_baseline,
     "score-ties": score_ties,
     "background-calibration": background_calibration,
+    "genome-negatives": genome_negatives,
+    "quickstart": quickstart,
 }
 
 

@@ -29,7 +29,8 @@ def test_readme_three_entry_points_example_prints_what_the_readme_shows():
     """The second Python block compares predict, pipeline and AutoModel on the shipped model; its output is
     shown in the text block after it, which must be what it prints today."""
     text = (REPO / "README.md").read_text()
-    code, shown = re.search(r"```python\n(.*?)```\n\n```text\n(.*?)```", text, flags=re.S).groups()
+    block = r"((?:(?!```).)*)"  # a fenced block's body: no fence inside
+    code, shown = re.search(rf"```python\n{block}```\n\n```text\n{block}```", text, flags=re.S).groups()
     assert "predict_records" in code
     output = run_python(code, REPO)
     assert output == shown
