@@ -80,7 +80,8 @@ def test_the_space_answers_the_rows_and_tsv_of_predict_strength(client, tmp_path
     assert open(tsv_path, encoding="utf-8").read() == cli_tsv  # the download is the CLI's file, byte for byte
     errors = {row[0]: row[-1] for row in rows if row[-1]}
     assert errors["has_X"] == "invalid character 'X' at position 5" and "too_short" in errors
-    assert {row[9] for row in rows} >= {"strong", ""}  # layer 2 ran, for the enhancers only
+    strength = header.index("strength")
+    assert {row[strength] for row in rows} >= {"strong", ""}  # layer 2 ran, for the enhancers only
     assert warnings and "short_60" in warnings[0]  # the CLI's per-record warnings are listed under the count
     assert status == "9 record(s); 2 could not be scored, see the error column" + "".join(f"\n- {w}" for w in warnings)
 
