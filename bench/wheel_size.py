@@ -1,6 +1,6 @@
 """Build the wheel and report its size and what it holds: code only, the shipped models stay out.
 
-    python bench/wheel_size.py    # writes bench/wheel.json
+python bench/wheel_size.py    # writes bench/wheel.json
 """
 
 import json
