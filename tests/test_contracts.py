@@ -104,6 +104,8 @@ def test_special_tokens_mask_and_length_are_returned_on_request():
     encoded = tokenizer(["ACGTA", "ACGTACG"], padding=True, return_special_tokens_mask=True, return_length=True)
     assert encoded["length"] == [5, 7]
     assert encoded["special_tokens_mask"] == [[1, 0, 0, 0, 1, 1, 1], [1, 0, 0, 0, 0, 0, 1]]
+    as_tensors = tokenizer(["ACGTA", "ACGTACG"], padding=True, return_length=True, return_tensors="pt")
+    assert torch.equal(as_tensors["length"], torch.tensor([5, 7]))
     ensemble = KmerTokenizer(kmers=(3, 4))("ACGTAC", return_length=True, return_special_tokens_mask=True)
     assert ensemble["length_k3"] == 6 and ensemble["length_k4"] == 5
     assert ensemble["special_tokens_mask_k4"] == [1, 0, 0, 0, 1]

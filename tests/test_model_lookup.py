@@ -83,3 +83,13 @@ def test_the_wheel_is_code_only_and_small(tmp_path):
     assert wheel.stat().st_size < 5_000_000
     assert not [n for n in names if n.endswith((".safetensors", ".parquet", ".bin"))]
     assert "ienhancer_elm/paths.py" in names and "ienhancer_elm/templates/model_card.md" in names
+
+
+def test_a_wrong_folder_in_the_environment_is_an_error_not_a_fallback(tmp_path, monkeypatch):
+    import pytest
+
+    from ienhancer_elm.paths import NoDefaultModel, shipped_model_path
+
+    monkeypatch.setenv("IENHANCER_ELM_MODELS", str(tmp_path))
+    with pytest.raises(NoDefaultModel, match="holds no ienhancer-elm-layer1/config.json"):
+        shipped_model_path("layer1")

@@ -70,8 +70,9 @@ class KmerMember(nn.Module):
         )
 
     def head_logit(self, pooled: torch.Tensor) -> torch.Tensor:
-        """The head on fp32 features with fp32 weights, even in a model cast to bf16: the head is tiny, and bf16
-        logits (8 bits of mantissa) would give thousands of sequences the same score."""
+        """The head in fp32 arithmetic on fp32 features, even in a model cast to bf16 (its weights are upcast, so
+        they keep bf16's rounding there): bf16 logits (8 bits of mantissa) would give thousands of sequences the
+        same score."""
         dropout, first, activation, last = self.head
         with torch.autocast(pooled.device.type, enabled=False):
             hidden = activation(nn.functional.linear(dropout(pooled), first.weight.float(), first.bias.float()))

@@ -257,7 +257,7 @@ def background_section(folder: Path) -> str:
     saved = json.loads(path.read_text(encoding="utf-8"))
     pieces = ", ".join(f"`{piece['file']}`" for piece in saved["pieces"])
     return (
-        "## Genomic background\n\n"
+        "\n## Genomic background\n\n"
         f"`background.json` holds this model's scores of {saved['windows']:,} windows of plain human genome "
         f"({saved['window']} bp, stride {saved['stride']}; {pieces}; scored in {saved['model'].get('precision')}), "
         "so that `ienhancer-elm predict` and `scan` give each score its background p-value, the share of those "

@@ -20,7 +20,7 @@ DEFAULT_DATASET = "hub_configs/datasets/ienhancer-benchmarks"  # in the source r
 HUB_ORG = "ienhancer-elm"  # a placeholder until the models are pushed
 SHIPPED_MODELS = {"layer1": "ienhancer-elm-layer1", "layer2": "ienhancer-elm-layer2"}
 SHIPPED_REPOS = {"layer1": f"{HUB_ORG}/ienhancer-elm", "layer2": f"{HUB_ORG}/ienhancer-elm-layer2"}
-SHIPPED_REVISION = "v0.1.0"  # the tag `training/release.sh` pushes the shipped models under
+SHIPPED_REVISION = "v0.1.0"  # the tag to push the shipped models with (`ienhancer-elm push ... --revision`)
 
 
 class NoDefaultModel(RuntimeError):
@@ -38,6 +38,9 @@ def shipped_model_path(layer: str = "layer1") -> Path:
 
 def _local_folders(name: str) -> list[Path]:
     named = os.environ.get(MODELS_ENVIRONMENT_VARIABLE)
+    if named and not (Path(named).expanduser() / name / "config.json").is_file():
+        # set but wrong: say so, rather than quietly load another copy of the model
+        raise NoDefaultModel(f"{MODELS_ENVIRONMENT_VARIABLE}={named} holds no {name}/config.json")
     return ([Path(named).expanduser() / name] if named else []) + [SOURCE_MODELS / name]
 
 

@@ -327,7 +327,8 @@ class KmerTokenizer(PreTrainedTokenizer):
                     torch.stack(marks) if torch.is_tensor(columns[ids_name]) else [m.tolist() for m in marks]
                 )
             if length:
-                extras["length" + suffix] = [int(mask.sum()) for mask in masks]
+                lengths = [int(mask.sum()) for mask in masks]
+                extras["length" + suffix] = torch.tensor(lengths) if torch.is_tensor(columns[ids_name]) else lengths
         return {**columns, **extras}
 
     def collate(
