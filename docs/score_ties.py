@@ -18,13 +18,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
 
 from ienhancer_elm.evaluation import load_split
 from ienhancer_elm.paths import DEFAULT_DATASET, shipped_model_path
 from ienhancer_elm.predict import bf16_supported, load_model, pick_device, predict_records
-from ienhancer_elm.sequences import Record, read_records
-from ienhancer_elm.training.heads import modal_share
+from ienhancer_elm.sequences import Record
+from ienhancer_elm.training.heads import genome_windows, modal_share, shipped_held_out_fold
 
 REPO = Path(__file__).resolve().parent.parent
 GENOME = REPO / "data" / "genome" / "hg38_chr2_1-2333275.fa.gz"
@@ -32,16 +31,12 @@ OUTPUT = REPO / "results" / "score-ties.json"
 
 
 def probes(layer: str) -> dict[str, list[str]]:
-    windows = []
-    for record in read_records(GENOME):
-        sequence = record.sequence.upper()
-        windows += [sequence[i : i + 200] for i in range(0, len(sequence) - 199, 200)]
     rng = random.Random(0)
     train = load_split(DEFAULT_DATASET, layer, "train")
     labels = np.asarray(train["label"])
-    held_out = list(StratifiedKFold(5, shuffle=True, random_state=42).split(train["sequence"], labels))[0][1]
+    _, held_out = shipped_held_out_fold(labels)
     return {
-        "genome": [w for w in windows if w.count("N") <= 20],
+        "genome": genome_windows(GENOME),
         "random": ["".join(rng.choice("ACGT") for _ in range(200)) for _ in range(1000)],
         "held_out": [train["sequence"][i] for i in held_out],
     }

@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold
 
 from ienhancer_elm.evaluation import EnsembleScorer, load_split
 from ienhancer_elm.paths import DEFAULT_DATASET
 from ienhancer_elm.training.ensemble import calibration_record
+from ienhancer_elm.training.finetuning import stratified_folds
 
 
 def main():
@@ -30,8 +30,7 @@ def main():
     args = parser.parse_args()
     train = load_split(DEFAULT_DATASET, args.config, "train")
     labels = np.asarray(train["label"])
-    splits = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed).split(train["sequence"], labels)
-    held_out = list(splits)[args.fold][1]
+    held_out = stratified_folds(labels, args.folds, args.seed)[args.fold][1]
     scorer = EnsembleScorer(str(args.model))
     scorer.model.config.calibration_slope = 1.0
     scorer.model.config.threshold = 0.5  # so that the scorer's probability is the members' mean itself

@@ -16,27 +16,31 @@ from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
 
 from ienhancer_elm.evaluation import load_split
 from ienhancer_elm.paths import DEFAULT_DATASET
 from ienhancer_elm.predict import load_model
-from ienhancer_elm.training.heads import HeadSettings, fit_head, head_probabilities, pooled_features
+from ienhancer_elm.training.heads import (
+    HeadSettings,
+    fit_head,
+    genome_windows,
+    head_probabilities,
+    pooled_features,
+    shipped_held_out_fold,
+)
 
 MODEL = Path("models/ienhancer-elm-layer1")
 HELD_OUT_GENOME = "data/genome/grch38_chr21_contigs.fa.gz"
 
 
 def main():
-    from refit_heads import genome_windows  # the same windowing as the probes there
-
     report = json.loads(Path("results/experiments/heads-layer1.json").read_text())
     settings = HeadSettings(**report["chosen"])
     saved = np.load("runs/heads/layer1-features.npz")
     kmers = (3, 4, 5, 6)
     train = load_split(DEFAULT_DATASET, "layer1", "train")
     labels = np.asarray(train["label"])
-    fit_rows, held_rows = list(StratifiedKFold(5, shuffle=True, random_state=42).split(train["sequence"], labels))[0]
+    fit_rows, held_rows = shipped_held_out_fold(labels)
     model, tokenizer = load_model(MODEL, "cpu", precision="fp32")
     cache = Path("runs/heads/chr21-features.npz")
     if not cache.is_file():

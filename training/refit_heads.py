@@ -26,21 +26,21 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
 
 from ienhancer_elm.evaluation import load_split
 from ienhancer_elm.metrics import binary_metrics
 from ienhancer_elm.paths import DEFAULT_DATASET
 from ienhancer_elm.predict import load_model
-from ienhancer_elm.sequences import read_records
 from ienhancer_elm.training.ensemble import best_threshold, calibration_record, score_subsets
 from ienhancer_elm.training.heads import (
     HeadSettings,
     fit_head,
+    genome_windows,
     head_probabilities,
     modal_share,
     pooled_features,
     saturated_share,
+    shipped_held_out_fold,
 )
 
 GENOME = "data/genome/hg38_chr2_1-2333275.fa.gz"
@@ -48,17 +48,6 @@ VARIANTS = [
     HeadSettings(weight_decay=decay, label_smoothing=smoothing)
     for decay, smoothing in itertools.product((0.01, 0.1, 1.0), (0.0, 0.1))
 ]
-
-
-def genome_windows(path: str, window: int = 200, stride: int = 200, max_n: float = 0.1) -> list[str]:
-    windows = []
-    for record in read_records(path):
-        sequence = record.sequence.upper()
-        for start in range(0, len(sequence) - window + 1, stride):
-            piece = sequence[start : start + window]
-            if piece.count("N") <= max_n * window:
-                windows.append(piece)
-    return windows
 
 
 def random_sequences(count: int = 1000, length: int = 200, seed: int = 0) -> list[str]:
@@ -112,7 +101,7 @@ def main():
     model, tokenizer = load_model(args.model, "cpu", precision="fp32")
     train = load_split(DEFAULT_DATASET, args.config, "train")
     sequences, labels = list(train["sequence"]), np.asarray(train["label"])
-    fit_rows, held_rows = list(StratifiedKFold(5, shuffle=True, random_state=42).split(sequences, labels))[0]
+    fit_rows, held_rows = shipped_held_out_fold(labels)
     sets = {"train": sequences, "random": random_sequences(), "genome": genome_windows(GENOME)}
     pooled = features(model, tokenizer, sets, Path("runs") / "heads" / f"{args.config}-features.npz")
     kmers, hidden = model.config.kmers, model.config.head_hidden_size

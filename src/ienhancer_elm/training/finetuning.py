@@ -186,6 +186,11 @@ def write_predictions(path: Path, ids, labels, probabilities) -> None:
         writer.writerows(zip(ids, np.asarray(labels).tolist(), np.asarray(probabilities).tolist()))
 
 
+def stratified_folds(labels, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(training rows, validation rows) of each fold, as fine-tuning splits the training split."""
+    return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels))
+
+
 def finetune(args: FinetuneArguments) -> dict:
     from ..evaluation import load_split
 
@@ -196,9 +201,8 @@ def finetune(args: FinetuneArguments) -> dict:
     train_split = load_split(args.dataset, args.config, "train")
     ids, sequences, labels = train_split["id"], train_split["sequence"], np.asarray(train_split["label"])
     tokenizer = KmerTokenizer(kmers=(args.k,))
-    splitter = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
     folds = {}
-    for fold, (train_index, valid_index) in enumerate(splitter.split(sequences, labels)):
+    for fold, (train_index, valid_index) in enumerate(stratified_folds(labels, args.folds, args.seed)):
         if args.only_fold in (-1, fold):
             folds[fold] = run_fold(
                 args, accelerator, tokenizer, sequences, labels, ids, train_index, valid_index, out / f"fold{fold}"
