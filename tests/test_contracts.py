@@ -94,7 +94,7 @@ def test_truncation_keeps_the_first_bases_that_fit_max_length():
     assert encoded["input_ids_k3"] == tokenizer("ACGT")["input_ids_k3"]
     assert len(encoded["input_ids_k4"]) <= 4
     long = "ACGT" * 200
-    with pytest.raises(ValueError, match="more than the 512 positions"):
+    with pytest.raises(ValueError, match="more than the 512 this tokenizer takes"):
         tokenizer(long)
     assert len(tokenizer(long, truncation=True)["input_ids_k3"]) == 512
 

@@ -18,6 +18,9 @@ SUPPORTED_KMERS = (3, 4, 5, 6)
 ENHANCER_LABELS = ("non-enhancer", "enhancer")
 # DNABERT's special tokens, in id order; the k-mers follow them in every member's vocabulary.
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
+# How a sequence longer than `window_bp` is scored from its windows: the mean of each member's window
+# probabilities, or the member's head on the mean of its windows' pooled states.
+WINDOW_COMBINATIONS = ("probability", "states")
 
 # DNABERT-1 members are BERT-base; a member's vocabulary is 4^k k-mers plus five specials.
 BERT_BASE = dict(
@@ -58,6 +61,12 @@ class IEnhancerELMConfig(PretrainedConfig):
             logit(threshold)))`, so the threshold maps to 0.5 and, with the slope fitted on held-out
             predictions, the probability is calibrated; 1.0 only re-centres the mean.
         labels: the class names, negative first (default `non-enhancer`, `enhancer`).
+        window_bp: sequences longer than this are scored in windows of `window_bp` bases (the length the
+            members were trained on), `window_stride_bp` apart, the last one ending at the sequence's end;
+            `None` reads every sequence whole (at most the members' 512 positions).
+        window_stride_bp: the step between windows (default half a window).
+        window_combination: "probability" (each member's mean window probability) or "states" (each
+            member's head on the mean of its windows' pooled states).
     """
 
     model_type = "ienhancer-elm"
@@ -71,6 +80,9 @@ class IEnhancerELMConfig(PretrainedConfig):
         threshold=0.5,
         calibration_slope=1.0,
         labels=ENHANCER_LABELS,
+        window_bp=None,
+        window_stride_bp=None,
+        window_combination="probability",
         **kwargs,
     ):
         kmers = checked_kmers(kmers)
@@ -84,6 +96,10 @@ class IEnhancerELMConfig(PretrainedConfig):
             raise ValueError(f"head_hidden_size must be positive, got {head_hidden_size}")
         if len(labels) != 2:
             raise ValueError(f"labels must name the two classes, negative first, got {labels}")
+        self.window_bp, self.window_stride_bp = _checked_windows(window_bp, window_stride_bp, max(kmers))
+        if window_combination not in WINDOW_COMBINATIONS:
+            raise ValueError(f"window_combination must be one of {WINDOW_COMBINATIONS}, got {window_combination!r}")
+        self.window_combination = window_combination
         self.kmers = kmers
         given = {str(key): value for key, value in (member_configs or {}).items()}
         self.member_configs = {str(k): _member_config(k, given.get(str(k))) for k in kmers}
@@ -95,6 +111,20 @@ class IEnhancerELMConfig(PretrainedConfig):
         kwargs["id2label"] = dict(enumerate(self.labels))
         kwargs["label2id"] = {label: i for i, label in enumerate(self.labels)}
         super().__init__(**kwargs)
+
+
+def _checked_windows(window_bp, stride_bp, largest_k: int) -> tuple[int | None, int | None]:
+    if window_bp is None:
+        if stride_bp is not None:
+            raise ValueError("window_stride_bp needs window_bp")
+        return None, None
+    window_bp = int(window_bp)
+    stride_bp = int(stride_bp) if stride_bp is not None else max(1, window_bp // 2)
+    if window_bp < largest_k:
+        raise ValueError(f"window_bp must be at least the largest k ({largest_k}), got {window_bp}")
+    if not 0 < stride_bp <= window_bp:
+        raise ValueError(f"window_stride_bp must lie in 1..window_bp ({window_bp}), got {stride_bp}")
+    return window_bp, stride_bp
 
 
 def _member_config(k: int, given: dict | None) -> dict:

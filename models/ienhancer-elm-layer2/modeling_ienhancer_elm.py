@@ -12,8 +12,8 @@ from torch import nn
 from transformers import BertConfig, BertModel, PreTrainedModel
 from transformers.utils import ModelOutput, cached_file
 
-from .configuration_ienhancer_elm import IEnhancerELMConfig, member_vocab_size
-from .tokenization_ienhancer_elm import kmer_vocabulary
+from .configuration_ienhancer_elm import SPECIAL_TOKENS, IEnhancerELMConfig, member_vocab_size
+from .tokenization_ienhancer_elm import CLS_ID, PAD_ID, SEP_ID, kmer_vocabulary
 
 # The model's probabilities are calibrated so that its call is always `probability > DECISION_THRESHOLD`.
 DECISION_THRESHOLD = 0.5
@@ -56,6 +56,50 @@ def mean_of_kmer_states(hidden_states: torch.Tensor, attention_mask: torch.Tenso
     return (hidden_states.float() * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1)
 
 
+@dataclass
+class Windows:
+    """The windows a batch is read in: `row` (the sequence of each window), `start` (its first base), `bases`
+    (its length) and `weight` (1, or 0 for a window the largest-k member reads as all [UNK], left out of its
+    sequence's mean); `combination` as `IEnhancerELMConfig.window_combination`."""
+
+    row: torch.Tensor
+    start: torch.Tensor
+    bases: torch.Tensor
+    weight: torch.Tensor
+    rows: int
+    combination: str
+
+    def mean(self, values: torch.Tensor) -> torch.Tensor:
+        """Per sequence, the weighted mean of `values` (one row per window)."""
+        weight = self.weight.to(values.dtype).reshape(-1, *([1] * (values.dim() - 1)))
+        total = values.new_zeros((self.rows, *values.shape[1:])).index_add_(0, self.row, values * weight)
+        count = values.new_zeros((self.rows, *([1] * (values.dim() - 1)))).index_add_(0, self.row, weight)
+        return total / count
+
+    def token_inputs(self, input_ids: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each window's ids ([CLS], its k-mers, [SEP]) and mask, cut from its sequence's ids: the k-mers of a
+        stretch of bases are the matching run of the whole sequence's k-mers."""
+        kmers = (self.bases - k + 1).clamp(min=0)
+        width = int(kmers.max())
+        offsets = torch.arange(width, device=input_ids.device)
+        inside = offsets < kmers[:, None]
+        columns = (1 + self.start[:, None] + offsets).clamp(max=input_ids.shape[1] - 1)
+        kmer_ids = torch.where(inside, input_ids[self.row[:, None], columns], PAD_ID)
+        ids = nn.functional.pad(kmer_ids, (1, 1), value=PAD_ID)
+        ids[:, 0] = CLS_ID
+        ids[torch.arange(len(ids), device=ids.device), kmers + 1] = SEP_ID
+        mask = (torch.arange(width + 2, device=ids.device) < (kmers + 2)[:, None]).long()
+        return ids, mask
+
+
+def window_starts(bases: int, window: int, stride: int) -> list[int]:
+    """First bases of the windows covering `bases`: every `stride`, plus one ending at the last base."""
+    if bases <= window:
+        return [0]
+    starts = list(range(0, bases - window + 1, stride))
+    return starts if starts[-1] == bases - window else [*starts, bases - window]
+
+
 class KmerMember(nn.Module):
     """One enhancer language model: a BERT encoder over k-mer tokens and the paper's small head."""
 
@@ -79,9 +123,16 @@ class KmerMember(nn.Module):
             return nn.functional.linear(hidden, last.weight.float(), last.bias.float()).squeeze(-1)
 
     def forward(
-        self, input_ids, attention_mask=None, output_attentions=False, output_hidden_states=False, **bert_inputs
+        self,
+        input_ids,
+        attention_mask=None,
+        output_attentions=False,
+        output_hidden_states=False,
+        windows: Windows | None = None,
+        **bert_inputs,
     ):
-        """(logit, attentions) or, with `output_hidden_states`, (logit, attentions, hidden states)."""
+        """(logit, attentions) or, with `output_hidden_states`, (logit, attentions, hidden states); with `windows`
+        the rows are windows, and the logits those of their sequences."""
         # No mask reaches BERT as None, so that a compiled graph calls the attention kernel without one.
         encoded = self.bert(
             input_ids=input_ids,
@@ -92,7 +143,14 @@ class KmerMember(nn.Module):
         )
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
-        logit = self.head_logit(mean_of_kmer_states(encoded.last_hidden_state, attention_mask))
+        pooled = mean_of_kmer_states(encoded.last_hidden_state, attention_mask)
+        if windows is None:
+            logit = self.head_logit(pooled)
+        elif windows.combination == "states":
+            logit = self.head_logit(windows.mean(pooled))
+        else:
+            probability = windows.mean(torch.sigmoid(self.head_logit(pooled)))
+            logit = torch.logit(probability, eps=torch.finfo(probability.dtype).eps)
         return (
             (logit, encoded.attentions, encoded.hidden_states) if output_hidden_states else (logit, encoded.attentions)
         )
@@ -185,9 +243,18 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
             6: (input_ids_k6, attention_mask_k6),
         }
         inputs = self._member_inputs(per_member, input_ids, attention_mask, token_type_ids)
+        windows = self._windows(inputs)
+        if windows is not None and (output_attentions or output_hidden_states):
+            raise ValueError(
+                f"attentions and hidden states are per window: ask for them on sequences of at most "
+                f"{config.window_bp} bp, which are read whole"
+            )
         member_logits, attentions, hidden_states = [], [], []
         for k in config.kmers:
             ids, mask, extra = inputs[k]
+            if windows is not None:
+                ids, mask = windows.token_inputs(ids, k)
+                extra = {"windows": windows}
             outputs = self.member(k)(ids, mask, output_attentions, output_hidden_states, **extra)
             member_logits.append(outputs[0])
             attentions.append(outputs[1])
@@ -231,6 +298,39 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
                 f"missing {', '.join(missing)}: tokenize with the ensemble's KmerTokenizer (kmers={kmers})"
             )
         return {k: (*per_member[k], {}) for k in kmers}
+
+    def _windows(self, inputs: dict) -> Windows | None:
+        """The windows to read the batch in, or None where every sequence is read whole."""
+        k = self.config.kmers[-1]  # the largest k: its [UNK]s cover those of the others
+        ids, mask, _ = inputs[k]
+        tokens = mask.sum(dim=1) if mask is not None else torch.full((len(ids),), ids.shape[1], device=ids.device)
+        bases = tokens - 2 + k - 1
+        window, stride = self.config.window_bp, self.config.window_stride_bp
+        positions = self.config.member_configs[str(k)]["max_position_embeddings"]
+        if window is None:
+            if ids.shape[1] > positions:
+                raise ValueError(
+                    f"{ids.shape[1]} tokens, more than the {positions} positions the members take; this model has "
+                    "no window_bp to read longer sequences in windows: scan them (`ienhancer-elm scan`)"
+                )
+            return None
+        if int(bases.max()) <= window:
+            return None
+        spans = [
+            (row, start, min(window, n))
+            for row, n in enumerate(bases.tolist())
+            for start in window_starts(n, window, stride)
+        ]
+        row, start, length = (torch.tensor(column, device=ids.device) for column in zip(*spans))
+        windows = Windows(
+            row, start, length, torch.ones(len(spans), device=ids.device), len(ids), self.config.window_combination
+        )
+        window_ids, _ = windows.token_inputs(ids, k)
+        readable = (window_ids >= len(SPECIAL_TOKENS)).any(dim=1).float()  # some k-mer, not only [UNK]
+        # a sequence all of whose windows are unreadable keeps them all (it cannot be scored better)
+        keeps_none = windows.mean(readable) == 0
+        windows.weight = torch.where(keeps_none[row], torch.ones_like(readable), readable)
+        return windows
 
     def _calibrated_log_odds(self, mean_probabilities: torch.Tensor) -> torch.Tensor:
         """`calibration_slope * (logit(mean) - logit(threshold))`: the threshold maps to 0.5, and the slope

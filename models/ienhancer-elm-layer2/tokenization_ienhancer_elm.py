@@ -123,7 +123,8 @@ class KmerTokenizer(PreTrainedTokenizer):
     other character (RNA's `U` included) raises `ValueError` naming the character and its position.
     A sequence raises `ValueError` when it is shorter than the largest k, when some member would
     read only `[UNK]` (no run of k unambiguous bases), or when its tokens exceed `model_max_length`
-    (512 for DNABERT, [CLS] and [SEP] included; `truncation=True` keeps the first bases that fit
+    (512 for DNABERT, [CLS] and [SEP] included; an ensemble that reads long sequences in windows, see
+    `IEnhancerELMConfig.window_bp`, takes more; `truncation=True` keeps the first bases that fit
     `max_length` instead). A sequence under `SHORT_SEQUENCE_BP` (100) bases gets a `UserWarning`.
 
     Keys: `return_special_tokens_mask` and `return_length` add `special_tokens_mask[_kN]` and
@@ -195,7 +196,7 @@ class KmerTokenizer(PreTrainedTokenizer):
         if longest_tokens > self.model_max_length:
             raise ValueError(
                 f"sequence of {len(codes)} bp gives {longest_tokens} tokens for k={min(self.kmers)}, more than the "
-                f"{self.model_max_length} positions the model takes; scan long sequences in windows "
+                f"{self.model_max_length} this tokenizer takes (model_max_length); scan long sequences in windows "
                 "(`ienhancer-elm scan`)"
             )
         special = torch.tensor([CLS_ID]), torch.tensor([SEP_ID])

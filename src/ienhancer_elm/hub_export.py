@@ -22,11 +22,17 @@ def tiny_model(kmers=(3, 4), seed: int = 0) -> IEnhancerELMForSequenceClassifica
         return IEnhancerELMForSequenceClassification(config).eval()
 
 
+# The longest sequence a model that reads in windows takes from its tokenizer (tokens of its smallest k, so about
+# as many bases); longer ones are for `ienhancer-elm scan`, which does not hold a whole sequence's windows at once.
+WINDOWED_MODEL_MAX_LENGTH = 10_000
+
+
 def write_model_folder(model: IEnhancerELMForSequenceClassification, folder: str | Path) -> Path:
     """Save the model with its tokenizer, as safetensors, with `auto_map` and the code files."""
     folder = Path(folder)
     model.save_pretrained(folder)
-    KmerTokenizer(kmers=model.config.kmers).save_pretrained(folder)
+    most = WINDOWED_MODEL_MAX_LENGTH if model.config.window_bp else 512
+    KmerTokenizer(kmers=model.config.kmers, model_max_length=most).save_pretrained(folder)
     return folder
 
 

@@ -237,6 +237,7 @@ def render_model_card(folder: str | Path, evaluations: list[dict], repo_id: str,
         positive=config.labels[1],
         kmers=", ".join(map(str, config.kmers)),
         sizes=size_line,
+        input=input_line(config, _tokenizer_max_length(folder)),
         threshold=config.threshold,
         slope=f"{config.calibration_slope:.3g}",
         cv=cv_section(_read_json(folder / "cv_results.json")),
@@ -247,6 +248,31 @@ def render_model_card(folder: str | Path, evaluations: list[dict], repo_id: str,
         citation=CITATION,
     )
     return front_matter(config, repo_id, evaluations, widget) + body
+
+
+def input_line(config: IEnhancerELMConfig, max_length: int) -> str:
+    """What sequences the model takes, and how it reads those longer than its window."""
+    if not config.window_bp:
+        return (
+            f"DNA of any length from k to {max_length - 2 + min(config.kmers) - 1} bp, read whole; longer regions: "
+            "`ienhancer-elm scan`."
+        )
+    combined = {
+        "probability": "each member's window probabilities are averaged",
+        "states": "each member's head reads the mean of its windows' pooled states",
+    }[config.window_combination]
+    return (
+        f"DNA of {max(config.kmers)} to {max_length - 2 + min(config.kmers) - 1:,} bp. A sequence of at most "
+        f"{config.window_bp} bp (the length the members were trained on) is read whole; a longer one in "
+        f"{config.window_bp} bp windows every {config.window_stride_bp} bp, the last ending at its last base, and "
+        f"{combined} (windows of N alone left out), so `pipeline`, `AutoModel` and `predict` give it one "
+        "probability. Genomes and longer regions: `ienhancer-elm scan`."
+    )
+
+
+def _tokenizer_max_length(folder: Path) -> int:
+    saved = _read_json(folder / "tokenizer_config.json")
+    return int(saved.get("model_max_length", 512))
 
 
 def background_section(folder: Path) -> str:

@@ -126,6 +126,9 @@ def roc_auc(labels, probabilities) -> float:
     return float(roc_auc_score(labels, probabilities))
 
 
+TRAINED_BP = 200  # the length of iEnhancer-2L's sequences, which the members are fine-tuned on
+
+
 def assemble(
     member_dirs: dict[int, Path], threshold: float, slope: float = 1.0
 ) -> IEnhancerELMForSequenceClassification:
@@ -139,6 +142,9 @@ def assemble(
         threshold=threshold,
         calibration_slope=slope,
         labels=first.labels,
+        # longer sequences are read in windows of the length the members were fine-tuned on
+        window_bp=TRAINED_BP,
+        window_stride_bp=TRAINED_BP // 2,
     )
     ensemble = IEnhancerELMForSequenceClassification(config)
     for k, member in members.items():

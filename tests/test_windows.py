@@ -1,0 +1,135 @@
+"""Sequences longer than a window: read in overlapping windows, combined per sequence, the same everywhere."""
+
+import random
+
+import pytest
+import torch
+
+from ienhancer_elm import KmerTokenizer
+from ienhancer_elm.hub_export import tiny_model, write_model_folder
+from ienhancer_elm.modeling_ienhancer_elm import mean_of_kmer_states, window_starts
+
+from conftest import run_python
+
+
+def random_dna(length: int, seed: int) -> str:
+    rng = random.Random(seed)
+    return "".join(rng.choice("ACGT") for _ in range(length))
+
+
+def windowed_tiny(combination="probability", window=120, stride=50):
+    model = tiny_model(kmers=(3, 4))
+    model.config.window_bp, model.config.window_stride_bp = window, stride
+    model.config.window_combination = combination
+    return model
+
+
+def tokenize(sequences):
+    return KmerTokenizer(kmers=(3, 4), model_max_length=10_000)(sequences, padding=True, return_tensors="pt")
+
+
+@pytest.mark.parametrize(
+    "bases, starts",
+    [
+        (1000, [0, 100, 200, 300, 400, 500, 600, 700, 800]),
+        (950, [0, 100, 200, 300, 400, 500, 600, 700, 750]),
+        (200, [0]),
+        (150, [0]),
+    ],
+)
+def test_windows_step_by_the_stride_and_the_last_ends_at_the_last_base(bases, starts):
+    assert window_starts(bases, 200, 100) == starts
+
+
+def test_a_long_sequence_scores_the_mean_of_its_windows_probabilities():
+    model = windowed_tiny("probability")
+    sequence = random_dna(400, seed=1)
+    windows = [sequence[start : start + 120] for start in window_starts(400, 120, 50)]
+    with torch.no_grad():
+        whole = model(**tokenize([sequence]))
+        parts = model(**tokenize(windows))
+    assert len(windows) == 7
+    assert torch.allclose(whole.member_probabilities[0], parts.member_probabilities.mean(dim=0), atol=1e-5)
+
+
+def test_states_combination_runs_the_head_on_the_mean_of_the_windows_pooled_states():
+    model = windowed_tiny("states")
+    sequence = random_dna(300, seed=2)
+    windows = [sequence[start : start + 120] for start in window_starts(300, 120, 50)]
+    inputs = tokenize(windows)
+    expected = []
+    with torch.no_grad():
+        for k in (3, 4):
+            member = model.member(k)
+            ids, mask = inputs[f"input_ids_k{k}"], inputs[f"attention_mask_k{k}"]
+            pooled = mean_of_kmer_states(member.bert(input_ids=ids, attention_mask=mask).last_hidden_state, mask)
+            expected.append(torch.sigmoid(member.head_logit(pooled.mean(dim=0, keepdim=True)))[0])
+        whole = model(**tokenize([sequence]))
+    assert torch.allclose(whole.member_probabilities[0], torch.stack(expected), atol=1e-5)
+
+
+def test_a_batch_mixing_short_and_long_sequences_scores_each_as_alone():
+    model = windowed_tiny()
+    sequences = [random_dna(90, seed=3), random_dna(500, seed=4), random_dna(121, seed=5)]
+    with torch.no_grad(), pytest.warns(UserWarning, match="shorter than 100 bp"):
+        together = model(**tokenize(sequences)).probabilities
+        alone = torch.cat([model(**tokenize([s])).probabilities for s in sequences])
+    assert torch.allclose(together, alone, atol=1e-5)
+
+
+def test_windows_of_ns_are_left_out_of_the_mean():
+    model = windowed_tiny(window=100, stride=100)
+    readable = random_dna(200, seed=6)
+    with_gap = readable[:100] + "N" * 100 + readable[100:]
+    with torch.no_grad():
+        gap = model(**tokenize([with_gap])).member_probabilities
+        kept = model(**tokenize([readable[:100], readable[100:]])).member_probabilities.mean(dim=0)
+    assert torch.allclose(gap[0], kept, atol=1e-5)
+
+
+def test_a_model_without_windows_names_the_limit_and_attentions_of_windows_are_refused():
+    model = tiny_model(kmers=(3, 4))
+    with pytest.raises(ValueError, match="more than the 512 positions.*no window_bp"):
+        model(**tokenize([random_dna(600, seed=7)]))
+    with pytest.raises(ValueError, match="per window"):
+        windowed_tiny()(**tokenize([random_dna(300, seed=8)]), output_attentions=True)
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"window_bp": 2}, "at least the largest k"),
+        ({"window_stride_bp": 10}, "needs window_bp"),
+        ({"window_bp": 100, "window_stride_bp": 101}, "window_stride_bp must lie"),
+        ({"window_bp": 100, "window_combination": "max"}, "window_combination"),
+    ],
+)
+def test_window_settings_are_checked(settings, message):
+    from ienhancer_elm import IEnhancerELMConfig
+
+    with pytest.raises(ValueError, match=message):
+        IEnhancerELMConfig(kmers=[3, 4], **settings)
+
+
+def test_a_long_sequence_gets_one_probability_through_predict_automodel_and_pipeline(tmp_path):
+    folder = write_model_folder(windowed_tiny(), tmp_path / "windowed")
+    sequence = random_dna(1500, seed=9)
+    (tmp_path / "long.fa").write_text(f">long\n{sequence}\n")
+    code = f"""
+import torch
+from transformers import AutoModel, AutoTokenizer, pipeline
+from ienhancer_elm.predict import load_model, predict_records
+from ienhancer_elm.sequences import read_records
+folder, sequence = {str(folder)!r}, {sequence!r}
+model, tokenizer = load_model(folder, "cpu", precision="fp32")
+row, = predict_records(model, tokenizer, read_records({str(tmp_path / "long.fa")!r}), precision="fp32")
+remote = AutoModel.from_pretrained(folder, trust_remote_code=True)
+with torch.no_grad():
+    auto = remote(**AutoTokenizer.from_pretrained(folder, trust_remote_code=True)(sequence, return_tensors="pt"))
+piped = pipeline("text-classification", model=folder, trust_remote_code=True)([sequence, sequence[:300]], batch_size=2)
+enhancer = piped[0]["score"] if piped[0]["label"] == "enhancer" else 1 - piped[0]["score"]
+print(row.error, row.probability, float(auto.probabilities[0]), enhancer, piped[0]["label"], row.label)
+"""
+    error, *scores, pipe_label, predict_label = run_python(code, tmp_path).split()
+    assert error == "None" and pipe_label == predict_label
+    assert max(map(float, scores)) - min(map(float, scores)) < 1e-5
