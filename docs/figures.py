@@ -32,6 +32,12 @@ DATASET = REPO / "hub_configs" / "datasets" / "ienhancer-benchmarks"
 # The paper's layer-1 independent-test figures (Li et al. 2023): typed, since no file here holds them.
 # Its members were selected by evaluating on the test split after every epoch; it has no layer 2.
 PAPER_LAYER1 = {"ACC": 0.830, "MCC": 0.661, "Sn": 0.800, "Sp": 0.860}
+# NHLF independent-test figures from the iEnhancer-ELM repository's README (typed: no file here holds them).
+PAPER_NHLF = {
+    "Enhancer-IF (Basith et al. 2021)": {"BACC": 0.794, "Sn": 0.789, "Sp": 0.798, "MCC": 0.565, "AUC_ROC": 0.865},
+    "iEnhancer-ELM, fine-tuned": {"BACC": 0.788, "MCC": 0.548, "AUC_ROC": 0.862},
+    "iEnhancer-ELM, not fine-tuned": {"BACC": 0.755, "MCC": 0.481, "AUC_ROC": 0.827},
+}
 
 
 def _json(path: str) -> dict:
@@ -53,8 +59,8 @@ def readme_results() -> str:
         shipped = _json(f"results/ienhancer-elm-{layer}-test.json")
         baseline = _json(f"results/baseline-{layer}-test.json")
         bootstraps |= {json.dumps(report["bootstrap"], sort_keys=True) for report in (shipped, baseline)}
-        rows += model_card._subset_rows(f"{layer} | shipped ensemble", shipped["results"])
-        rows += model_card._subset_rows(f"{layer} | k-mer SVM baseline", baseline["results"])
+        rows += model_card._subset_rows(f"{layer} | shipped ensemble", shipped["results"], model_card.METRICS)
+        rows += model_card._subset_rows(f"{layer} | k-mer SVM baseline", baseline["results"], model_card.METRICS)
         if layer == "layer1":
             cells = [f"{PAPER_LAYER1[m]:.3f}" if m in PAPER_LAYER1 else "not reported" for m in model_card.METRICS]
             rows.append(
@@ -89,7 +95,7 @@ def baseline() -> str:
             f"| {layer} train | 5-fold CV ({cv['chosen']}), pooled out-of-fold | {_parquet_rows(layer, 'train')} | {cells} |"
         )
         test = _json(f"results/baseline-{layer}-test.json")
-        rows += model_card._subset_rows(f"{layer} test", test["results"])
+        rows += model_card._subset_rows(f"{layer} test", test["results"], model_card.METRICS)
         commands.append(f"- `{test['command']}`")
     return "\n".join(rows) + "\n\nTest reports made by:\n" + "\n".join(commands) + "\n"
 
@@ -503,6 +509,70 @@ def scan_statistics() -> str:
     return "\n".join(rows) + "\n"
 
 
+def nhlf_results() -> str:
+    """The NHLF model, the k-mer baseline and the paper's anchors on the NHLF test split."""
+    names = ("BACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR", "ACC")  # balanced accuracy first: the split is 1:2
+    rows = _header("model", "rows", "n", *names)
+    for label, path in (("shipped NHLF ensemble", "ienhancer-elm-nhlf"), ("k-mer baseline", "baseline-nhlf")):
+        report = _json(f"results/{path}-test.json")
+        figures = report["results"]["all"]
+        rows.append(
+            f"| {label} | all | {figures['n']} | " + " | ".join(model_card._figure(figures[m]) for m in names) + " |"
+        )
+    for label, figures in PAPER_NHLF.items():
+        cells = [f"{figures[m]:.3f}" if m in figures else "not reported" for m in names]
+        rows.append(f"| {label} | all | 2364 | " + " | ".join(cells) + " |")
+    difference = _json("results/ienhancer-elm-nhlf-test.json")["difference"]["results"]["all"]
+    paired = ", ".join(
+        f"{m} {difference[m]['value']:+.3f} [{difference[m]['ci95'][0]:+.3f}, {difference[m]['ci95'][1]:+.3f}]"
+        for m in ("BACC", "MCC", "AUC_ROC")
+    )
+    return "\n".join(rows) + f"\n\nEnsemble minus k-mer baseline, paired bootstrap: {paired}.\n"
+
+
+def nhlf_heads() -> str:
+    """Every variant of `training/nhlf_heads.py` on the held-out NHLF fold, and the baseline there."""
+    report = _json("results/experiments/heads-nhlf.json")
+    rows = _header("stride (bp)", "combination", "weight decay", "label smoothing", "held-out AUC")
+    for variant in report["variants"]:
+        settings = variant["settings"]
+        chosen = " (chosen)" if variant == report["chosen"] else ""
+        rows.append(
+            f"| {variant['stride']} | {variant['combination']} | {settings['weight_decay']:g} | "
+            f"{settings['label_smoothing']:g} | {variant['held_out_auc']['ensemble']:.4f}{chosen} |"
+        )
+    svm = report["svm"]
+    low, high = svm["ensemble_minus_svm_auc"]["ci95"]
+    return "\n".join(rows) + (
+        f"\n\nOn the same {report['held_out']['n']} held-out sequences the k-mer baseline ({svm['chosen']}, chosen by "
+        f"CV on folds 1-4) has AUC {svm['held_out_auc']:.4f}; chosen ensemble minus baseline "
+        f"{svm['ensemble_minus_svm_auc']['value']:+.4f} [{low:+.4f}, {high:+.4f}] (paired bootstrap); their "
+        f"predictions correlate at {svm['correlation']:.2f}.\n"
+    )
+
+
+def nhlf_length_leak() -> str:
+    """Length alone, and the NHLF model on whole sequences versus their central 400 bp (test split)."""
+    report = _json("results/nhlf-length-leak.json")
+    rows = _header("classifier (test split)", "AUC", "BACC", "MCC")
+    for name, figures in report["length_alone"].items():
+        label = {"last_digit_of_length": "length's last digit alone", "length": "length alone"}[name]
+        rows.append(
+            f"| {label} | " + " | ".join(model_card._figure(figures[m]) for m in ("AUC_ROC", "BACC", "MCC")) + " |"
+        )
+    central = report["model_on_central"]
+    rows.append(
+        "| NHLF model, central 400 bp of each sequence | "
+        + " | ".join(model_card._figure(central[m]) for m in ("AUC_ROC", "BACC", "MCC"))
+        + " |"
+    )
+    auc = report["model_auc"]
+    return "\n".join(rows) + (
+        f"\n\nNHLF model AUC on whole sequences {auc['whole_sequences']['value']:.3f}, on their central 400 bp "
+        f"{auc['central_400_bp']['value']:.3f}: whole minus central {auc['whole_minus_central']:+.3f}.\n"
+    )
+
+
 RENDERERS = {
     "results": readme_results,
     "test-reports": test_reports,
@@ -527,6 +597,9 @@ RENDERERS = {
     "background-calibration": background_calibration,
     "genome-negatives": genome_negatives,
     "quickstart": quickstart,
+    "nhlf-results": nhlf_results,
+    "nhlf-heads": nhlf_heads,
+    "nhlf-length-leak": nhlf_length_leak,
 }
 
 

@@ -93,3 +93,18 @@ def test_a_wrong_folder_in_the_environment_is_an_error_not_a_fallback(tmp_path, 
     monkeypatch.setenv("IENHANCER_ELM_MODELS", str(tmp_path))
     with pytest.raises(NoDefaultModel, match="holds no ienhancer-elm-layer1/config.json"):
         shipped_model_path("layer1")
+
+
+def test_a_shipped_models_short_name_is_that_model_unless_a_folder_here_has_the_name(tmp_path, monkeypatch):
+    from ienhancer_elm.evaluation import load_scorer
+    from ienhancer_elm.paths import resolve_model
+
+    (tmp_path / "ienhancer-elm-nhlf").symlink_to(TINY, target_is_directory=True)
+    monkeypatch.setenv("IENHANCER_ELM_MODELS", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    assert resolve_model("nhlf") == str(tmp_path / "ienhancer-elm-nhlf")
+    assert resolve_model(None, "nhlf") == str(tmp_path / "ienhancer-elm-nhlf")
+    scorer = load_scorer(None, "cpu", config="enhancer_if_nhlf")  # evaluate's default for that config
+    assert scorer.description["source"] == str(tmp_path / "ienhancer-elm-nhlf")
+    (tmp_path / "nhlf").mkdir()  # a folder of that name here wins: it is what the user pointed at
+    assert resolve_model("nhlf") == "nhlf"

@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 
 from ienhancer_elm.sequences import reverse_complement
 from ienhancer_elm.tokenization_ienhancer_elm import KmerTokenizer
-from ienhancer_elm.training.finetuning import crop_ends, random_ends
+from ienhancer_elm.training.finetuning import crop_ends, random_ends, random_window
 from ienhancer_elm.training.pretraining import corpus_windows, hold_out_tails, mask_kmer_spans
 
 from conftest import REPO, synthetic_sequences, write_synthetic_dataset
@@ -144,6 +144,40 @@ def test_cropped_ids_are_the_ids_of_the_cropped_sequence():
     draws = [random_ends(10) for _ in range(500)]
     assert all(left >= 0 and right >= 0 and left + right <= 10 for left, right in draws)
     assert {left + right for left, right in draws} == set(range(11))
+
+
+def test_a_random_window_is_the_ids_of_a_stretch_of_that_many_bases():
+    tokenizer = KmerTokenizer(kmers=(3, 6), model_max_length=10_000)
+    sequence = synthetic_sequences(1, 700, seed=2)[0][0]
+    encoded = tokenizer.encode_sequence(sequence)
+    torch.manual_seed(0)
+    lefts = set()
+    for _ in range(50):
+        left, right = random_window(encoded, 200)
+        assert left + right == 500
+        window = crop_ends(encoded, left, right)
+        assert all(torch.equal(window[k], tokenizer.encode_sequence(sequence[left : left + 200])[k]) for k in (3, 6))
+        lefts.add(left)
+    assert len(lefts) > 40
+    assert random_window(tokenizer.encode_sequence(sequence[:150]), 200) == (0, 0)  # shorter: read whole
+
+
+@pytest.mark.filterwarnings("ignore:.*shorter than 100 bp:UserWarning")
+def test_fine_tuning_on_random_windows_ships_a_member_that_reads_whole_sequences_in_windows(tmp_path):
+    dataset = write_synthetic_dataset(tmp_path / "long", n_train=24, n_test=4, length=180)
+    run = tmp_path / "finetune_windows"
+    settings = {**TINY_RUN, "dataset": str(dataset), "output_dir": str(run), "epochs": 1, "window_bp": 60}
+    launch("finetune.py", {**settings, "only_fold": 0, "refit": False}, tmp_path)
+    from ienhancer_elm.predict import load_model
+
+    model, tokenizer = load_model(run / "fold0" / "best", "cpu", precision="fp32")
+    assert (model.config.window_bp, model.config.window_stride_bp) == (60, 30)
+    sequence = synthetic_sequences(1, 180, seed=9)[0][0]
+    with torch.no_grad():
+        whole = model(**tokenizer([sequence], return_tensors="pt")).member_probabilities
+        windows = [sequence[start : start + 60] for start in range(0, 121, 30)]
+        parts = model(**tokenizer(windows, return_tensors="pt")).member_probabilities
+    assert torch.allclose(whole[0], parts.mean(dim=0), atol=1e-5)
 
 
 def test_held_out_tails_never_overlap_training_and_short_records_stay_whole():

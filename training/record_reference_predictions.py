@@ -1,4 +1,5 @@
-"""Store the shipped models' fp32 predictions on the example sequences, for the regression test.
+"""Store the shipped models' fp32 predictions on the example sequences (200 bp ones and NHLF's 1 kb ones, read
+in windows), for the regression test.
 
 python training/record_reference_predictions.py      # writes tests/data/shipped_predictions.json
 
@@ -14,10 +15,11 @@ from ienhancer_elm.sequences import read_records
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "tests" / "data" / "shipped_predictions.json"
+EXAMPLES = ("sample.fasta", "nhlf_sample.fasta")
 
 
 def main():
-    records = list(read_records(str(REPO / "examples" / "sample.fasta")))
+    records = [record for name in EXAMPLES for record in read_records(str(REPO / "examples" / name))]
     reference = {"sequences": {r.id: r.sequence for r in records}, "models": {}}
     for layer in SHIPPED_MODELS:
         model, tokenizer = load_model(shipped_model_path(layer), "cpu")

@@ -26,4 +26,5 @@ for layer in layer1 layer2; do
         --evaluation "results/ienhancer-elm-$layer-test.json"
 done
 cp "$trained/ienhancer-elm-layer1/README.md" MODEL_CARD.md
+bash training/release_nhlf.sh # the cell-specific model on the layer-1 encoders
 python training/record_reference_predictions.py

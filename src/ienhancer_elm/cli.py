@@ -69,7 +69,11 @@ def _option_group(*adders) -> argparse.ArgumentParser:
 
 
 def _model_options(parser) -> None:
-    parser.add_argument("--model", help="model folder or Hub id (default: the shipped layer-1 model)")
+    parser.add_argument(
+        "--model",
+        help="model folder, Hub id, or a shipped model's name: layer1, layer2, nhlf (default: layer1; for evaluate, "
+        "the one of --config)",
+    )
     parser.add_argument("--revision", help="Hub revision (tag or commit) of --model")
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from .data import sha256_of
 from .modeling_ienhancer_elm import DECISION_THRESHOLD
-from .paths import DEFAULT_DATASET, default_dataset_folder, shipped_model_path
+from .paths import DEFAULT_DATASET, MODEL_FOR_CONFIG, default_dataset_folder, resolve_model
 from .predict import load_model, predict_records
 from .sequences import Record
 
@@ -55,7 +55,7 @@ def _dataset_folder(dataset: str) -> Path:
 
 class EnsembleScorer:
     def __init__(self, model: str | None, device=None, revision=None, batch_size=32, layer="layer1"):
-        model = model if model is not None else shipped_model_path(layer)
+        model = resolve_model(model, layer)
         # fp32, so that a report is reproduced on any hardware (bf16 units or not)
         self.model, self.tokenizer = load_model(model, device, revision, precision="fp32")
         self.threshold = DECISION_THRESHOLD  # the model's probabilities are calibrated to it
@@ -97,10 +97,10 @@ class BaselineScorer:
 
 
 def load_scorer(model: str | None, device=None, revision=None, batch_size=32, config="layer1"):
-    """A saved baseline, or an ensemble; with no model, the shipped one for `config` (layer 2 for `layer2`)."""
+    """A saved baseline, or an ensemble; with no model, the shipped one for `config` (`MODEL_FOR_CONFIG`)."""
     if model is not None and str(model).endswith(".joblib"):
         return BaselineScorer(model)
-    return EnsembleScorer(model, device, revision, batch_size, "layer2" if config == "layer2" else "layer1")
+    return EnsembleScorer(model, device, revision, batch_size, MODEL_FOR_CONFIG.get(config, "layer1"))
 
 
 def evaluate(
@@ -149,16 +149,17 @@ def evaluate(
 
 
 def format_table(report: dict) -> str:
-    lines = [_table(report["results"], "subset")]
+    from .metrics import shown_metrics
+
+    names = shown_metrics(report["results"])
+    lines = [_table(report["results"], "subset", names)]
     if "difference" in report:
         lines += ["", f"this model minus {report['difference']['against']['source']} (paired bootstrap)"]
-        lines.append(_table(report["difference"]["results"], "difference", signed=True))
+        lines.append(_table(report["difference"]["results"], "difference", names, signed=True))
     return "\n".join(lines)
 
 
-def _table(results: dict, title: str, signed: bool = False) -> str:
-    from .metrics import METRICS as names
-
+def _table(results: dict, title: str, names: tuple[str, ...], signed: bool = False) -> str:
     number = "{:+.3f}" if signed else "{:.3f}"
     lines = [f"{title:<18}{'n':>5}  " + "  ".join(f"{m:>24}" for m in names)]
     for subset, figures in results.items():

@@ -7,6 +7,18 @@ import warnings
 import numpy as np
 
 METRICS = ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR")
+# Balanced accuracy, (Sn + Sp) / 2: computed always, shown where the classes are unbalanced (it equals ACC
+# on a 50/50 split), as for Enhancer-IF's 1:2 test split.
+COMPUTED = (*METRICS, "BACC")
+
+
+def shown_metrics(results: dict) -> tuple[str, ...]:
+    """The columns of a table of `results` ({subset: figures}): BACC too where some subset is unbalanced."""
+    unbalanced = any(
+        "BACC" in figures and "positives" in figures and 2 * figures["positives"] != figures["n"]
+        for figures in results.values()
+    )
+    return COMPUTED if unbalanced else METRICS
 
 
 def binary_metrics(labels, probabilities, threshold: float = 0.5) -> dict[str, float]:
@@ -14,6 +26,7 @@ def binary_metrics(labels, probabilities, threshold: float = 0.5) -> dict[str, f
     from sklearn.metrics import (  # the `data` extra; imported here so that `METRICS` costs nothing
         accuracy_score,
         average_precision_score,
+        balanced_accuracy_score,
         matthews_corrcoef,
         recall_score,
         roc_auc_score,
@@ -29,6 +42,7 @@ def binary_metrics(labels, probabilities, threshold: float = 0.5) -> dict[str, f
         "Sp": recall_score(labels, calls, pos_label=0, zero_division=np.nan),
         "AUC_ROC": roc_auc_score(labels, probabilities) if both_classes else float("nan"),
         "AUC_PR": average_precision_score(labels, probabilities) if both_classes else float("nan"),
+        "BACC": balanced_accuracy_score(labels, calls) if both_classes else float("nan"),
     }
 
 
@@ -54,13 +68,13 @@ def paired_differences(labels, first, second, thresholds=(0.5, 0.5), n_resamples
     def difference(rows):
         ours = binary_metrics(labels[rows], first[rows], thresholds[0])
         theirs = binary_metrics(labels[rows], second[rows], thresholds[1])
-        return [ours[name] - theirs[name] for name in METRICS]
+        return [ours[name] - theirs[name] for name in COMPUTED]
 
     rng = np.random.default_rng(seed)
     point = difference(np.arange(len(labels)))
     values = np.array([difference(rng.integers(0, len(labels), len(labels))) for _ in range(n_resamples)])
     intervals = _percentile_intervals(values, level)
-    differences = {name: {"value": float(value), "ci95": list(intervals[name])} for name, value in zip(METRICS, point)}
+    differences = {name: {"value": float(value), "ci95": list(intervals[name])} for name, value in zip(COMPUTED, point)}
     return differences | {"n": int(len(labels))}
 
 
@@ -69,13 +83,13 @@ def _percentile_intervals(values: np.ndarray, level: float) -> dict[str, tuple[f
     with warnings.catch_warnings():  # a metric undefined in every resample (one class only) stays NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         low, high = np.nanpercentile(values, [tail, 100 - tail], axis=0)
-    return {name: (float(lo), float(hi)) for name, lo, hi in zip(METRICS, low, high)}
+    return {name: (float(lo), float(hi)) for name, lo, hi in zip(COMPUTED, low, high)}
 
 
 def metrics_with_intervals(labels, probabilities, threshold=0.5, n_resamples=1000, seed=0) -> dict:
     point = binary_metrics(labels, probabilities, threshold)
     intervals = bootstrap_intervals(labels, probabilities, threshold, n_resamples, seed)
-    return {name: {"value": float(point[name]), "ci95": list(intervals[name])} for name in METRICS} | {
+    return {name: {"value": float(point[name]), "ci95": list(intervals[name])} for name in COMPUTED} | {
         "n": int(len(labels)),
         "positives": int(np.sum(labels)),
     }

@@ -11,9 +11,9 @@ import json
 import math
 from pathlib import Path
 
-from .metrics import METRICS
+from .metrics import METRICS, shown_metrics
 from .models import IEnhancerELMConfig
-from .paths import HUB_ORG
+from .paths import HUB_ORG, SHIPPED_REPOS
 
 DATASET_REPO = f"{HUB_ORG}/ienhancer-benchmarks"
 CITATION = """@article{li2023ienhancerelm,
@@ -92,15 +92,16 @@ SUBSETS = (("all", "all"), ("without_in_train", "without `in_train`"))
 
 
 def results_table(evaluations: list[dict]) -> str:
-    rows = ["| split | rows | n | " + " | ".join(METRICS) + " |", "|---" * (3 + len(METRICS)) + "|"]
+    names = _shown(evaluations)
+    rows = ["| split | rows | n | " + " | ".join(names) + " |", "|---" * (3 + len(names)) + "|"]
     notes = []
     for report in evaluations:
         split = f"{report['dataset']['config']} {report['dataset']['split']}"
-        rows += _subset_rows(split, report["results"])
+        rows += _subset_rows(split, report["results"], names)
         if "difference" in report:
             against = report["difference"]["against"]
             suffix = f": this model minus the {against['kind']}"
-            rows += _subset_rows(split, report["difference"]["results"], suffix, "{:+.3f}")
+            rows += _subset_rows(split, report["difference"]["results"], names, suffix, "{:+.3f}")
             notes.append(
                 f'Rows "minus" are paired bootstrap differences against {_describe(against)}, at its threshold '
                 f"{report['difference']['against_threshold']}; both are scored on the same resampled sequences, "
@@ -110,12 +111,17 @@ def results_table(evaluations: list[dict]) -> str:
     return "\n".join(rows) + "\n\n" + "".join(note + "\n\n" for note in notes) + "Made by:\n" + commands + "\n"
 
 
-def _subset_rows(split: str, results: dict, suffix: str = "", number: str = "{:.3f}") -> list[str]:
+def _shown(evaluations: list[dict]) -> tuple[str, ...]:
+    """METRICS, and BACC where some report's split is unbalanced."""
+    return max((shown_metrics(report["results"]) for report in evaluations), key=len, default=METRICS)
+
+
+def _subset_rows(split: str, results: dict, names, suffix: str = "", number: str = "{:.3f}") -> list[str]:
     rows = []
     for subset, label in SUBSETS:
         figures = results.get(subset)
         if figures:
-            cells = " | ".join(_figure(figures.get(metric), number) for metric in METRICS)
+            cells = " | ".join(_figure(figures.get(metric), number) for metric in names)
             rows.append(f"| {split} | {label}{suffix} | {figures['n']} | {cells} |")
     return rows
 
@@ -135,9 +141,9 @@ def cv_section(cv: dict) -> str:
     figures = cv["cv_at_threshold"]
     cells = ", ".join(f"{m} {figures[m]:.3f}" for m in METRICS if figures.get(m) is not None)
     lines = [
-        f"Members k = {cv['chosen_kmers']} and the threshold {cv['threshold']} (best MCC) were chosen on held-out "
-        f"training predictions ({figures['n']} sequences that no member trained on): {cells}. The test split played "
-        "no part in any choice. Every member subset on the same held-out sequences, threshold 0.5, best AUC first:",
+        f"{_chosen(cv)} on held-out training predictions ({figures['n']} sequences that no member trained on): "
+        f"{cells}. The test split played no part in any choice. Every member subset on the same held-out "
+        "sequences, threshold 0.5, best AUC first:",
         "",
         "| members (k) | " + " | ".join(METRICS) + " |",
         "|---" * (1 + len(METRICS)) + "|",
@@ -146,6 +152,12 @@ def cv_section(cv: dict) -> str:
         kmers = ", ".join(map(str, row["kmers"]))
         lines.append(f"| {kmers} | " + " | ".join(f"{row[m]:.3f}" for m in METRICS) + " |")
     return "\n".join(lines + _heads_and_calibration(cv)) + "\n"
+
+
+def _chosen(cv: dict) -> str:
+    if cv.get("benchmark", "ienhancer2l") == "ienhancer2l":  # the recipe chose the members there too
+        return f"Members k = {cv['chosen_kmers']} and the threshold {cv['threshold']} (best MCC) were chosen"
+    return f"The threshold {cv['threshold']} (best MCC) was chosen"
 
 
 def _heads_and_calibration(cv: dict) -> list[str]:
@@ -240,14 +252,26 @@ def render_model_card(folder: str | Path, evaluations: list[dict], repo_id: str,
         input=input_line(config, _tokenizer_max_length(folder)),
         threshold=config.threshold,
         slope=f"{config.calibration_slope:.3g}",
-        cv=cv_section(_read_json(folder / "cv_results.json")),
+        benchmark=benchmark_sections(folder, evaluations, config),
+        citation=CITATION,
+    )
+    return front_matter(config, repo_id, evaluations, widget) + body
+
+
+def benchmark_sections(folder: Path, evaluations: list[dict], config: IEnhancerELMConfig) -> str:
+    """Data, procedure, results and limitations, written for the benchmark the model was trained on."""
+    cv = _read_json(folder / "cv_results.json")
+    benchmark = cv.get("benchmark", "ienhancer2l")
+    template = (Path(__file__).parent / "templates" / f"benchmark_{benchmark}.md").read_text(encoding="utf-8")
+    return template.format(
+        cv=cv_section(cv),
         training=training_section(_read_json(folder / "training.json")),
         results=results_table(evaluations) if evaluations else "Not evaluated yet.\n",
         background=background_section(folder),
         dataset=DATASET_REPO,
-        citation=CITATION,
+        layer1_repo=SHIPPED_REPOS["layer1"],
+        window=config.window_bp,
     )
-    return front_matter(config, repo_id, evaluations, widget) + body
 
 
 def input_line(config: IEnhancerELMConfig, max_length: int) -> str:

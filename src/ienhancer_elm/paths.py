@@ -1,7 +1,8 @@
 """Where the package finds what the wheel does not carry: the shipped models and the benchmark folder.
 
 The wheel is code only. A shipped model is looked up, in order:
-1. the folder named by `IENHANCER_ELM_MODELS` (holding `ienhancer-elm-layer1/`, `ienhancer-elm-layer2/`);
+1. the folder named by `IENHANCER_ELM_MODELS` (holding `ienhancer-elm-layer1/`, `ienhancer-elm-layer2/`,
+   `ienhancer-elm-nhlf/`);
 2. `models/` of the source repository, when the package runs from a clone;
 3. the Hugging Face Hub at the pinned revision, through `huggingface_hub`'s cache (offline, a cached copy
    is used as it is).
@@ -18,8 +19,14 @@ MODELS_ENVIRONMENT_VARIABLE = "IENHANCER_ELM_MODELS"
 DEFAULT_DATASET = "hub_configs/datasets/ienhancer-benchmarks"  # in the source repository, not in the wheel
 
 HUB_ORG = "ienhancer-elm"  # a placeholder until the models are pushed
-SHIPPED_MODELS = {"layer1": "ienhancer-elm-layer1", "layer2": "ienhancer-elm-layer2"}
-SHIPPED_REPOS = {"layer1": f"{HUB_ORG}/ienhancer-elm", "layer2": f"{HUB_ORG}/ienhancer-elm-layer2"}
+SHIPPED_MODELS = {"layer1": "ienhancer-elm-layer1", "layer2": "ienhancer-elm-layer2", "nhlf": "ienhancer-elm-nhlf"}
+SHIPPED_REPOS = {
+    "layer1": f"{HUB_ORG}/ienhancer-elm",
+    "layer2": f"{HUB_ORG}/ienhancer-elm-layer2",
+    "nhlf": f"{HUB_ORG}/ienhancer-elm-nhlf",
+}
+# The shipped model that `evaluate` scores a benchmark config with by default.
+MODEL_FOR_CONFIG = {"layer1": "layer1", "layer2": "layer2", "enhancer_if_nhlf": "nhlf"}
 SHIPPED_REVISION = "v0.1.0"  # the tag to push the shipped models with (`ienhancer-elm push ... --revision`)
 
 
@@ -27,8 +34,18 @@ class NoDefaultModel(RuntimeError):
     pass
 
 
+def resolve_model(name_or_path: str | Path | None, default: str = "layer1") -> str:
+    """A model argument as a folder or Hub id: None is the shipped `default`, and a shipped model's short name
+    (layer1, layer2, nhlf) that is not a folder here is that shipped model."""
+    if name_or_path is None:
+        return str(shipped_model_path(default))
+    if str(name_or_path) in SHIPPED_MODELS and not Path(name_or_path).exists():
+        return str(shipped_model_path(str(name_or_path)))
+    return str(name_or_path)
+
+
 def shipped_model_path(layer: str = "layer1") -> Path:
-    """The folder of the shipped model of `layer` ("layer1" or "layer2"), or `NoDefaultModel` in one line."""
+    """The folder of the shipped model `layer` ("layer1", "layer2" or "nhlf"), or `NoDefaultModel` in one line."""
     name = SHIPPED_MODELS[layer]
     for folder in _local_folders(name):
         if (folder / "config.json").is_file():

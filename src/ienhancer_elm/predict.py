@@ -15,7 +15,7 @@ from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 from . import models  # noqa: F401  (registers the Auto classes load_model uses)
 from .modeling_ienhancer_elm import DECISION_THRESHOLD
-from .paths import NoDefaultModel, shipped_model_path  # noqa: F401  (re-exported)
+from .paths import NoDefaultModel, resolve_model, shipped_model_path  # noqa: F401  (re-exported)
 from .sequences import Record
 from .tokenization_ienhancer_elm import short_sequence_warning
 
@@ -40,13 +40,14 @@ def load_model(
     layer: str = "layer1",
     precision: str = "fp32",
 ):
-    """The ensemble and its tokenizer, in eval mode on `device`; `None` means the shipped model of `layer`.
+    """The ensemble and its tokenizer, in eval mode on `device`; `None` means the shipped model `layer`, and a
+    shipped model's short name (layer1, layer2, nhlf) that model.
 
     With `precision` "bf16", or "auto" where the hardware has bf16 units, the weights are cast to bf16 for
     inference (faster than autocast, which re-casts activations around every layer). The installed package
     provides the code, so no remote code is run.
     """
-    source = str(name_or_path) if name_or_path is not None else str(shipped_model_path(layer))
+    source = resolve_model(name_or_path, layer)
     _check_model_source(source)
     try:
         tokenizer = AutoTokenizer.from_pretrained(source, revision=revision, trust_remote_code=False)

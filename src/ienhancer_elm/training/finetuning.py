@@ -24,6 +24,7 @@ from sklearn.model_selection import StratifiedKFold
 from torch.utils.data import DataLoader
 
 from ..data import CLASS_NAMES
+from ..hub_export import WINDOWED_MODEL_MAX_LENGTH
 from ..models import IEnhancerELMConfig, IEnhancerELMForSequenceClassification, KmerTokenizer
 from ..sequences import reverse_complement
 from .arguments import MemberSize, RunSettings
@@ -56,15 +57,24 @@ class FinetuneArguments(MemberSize, RunSettings):
         default=0,
         metadata={"help": "train on sub-windows: up to this many bases trimmed from the two ends, drawn per batch"},
     )
+    window_bp: int = field(
+        default=0,
+        metadata={
+            "help": "for sequences longer than the members should read (Enhancer-IF): train on one random window of "
+            "this many bases per sequence and batch; validate, and ship a member that reads, whole sequences in "
+            "windows every half window (IEnhancerELMConfig.window_bp); 0: read every sequence whole"
+        },
+    )
     eval_batch_size: int = 64
     patience: int = 5
 
 
 def new_member(args: FinetuneArguments) -> IEnhancerELMForSequenceClassification:
     labels = CLASS_NAMES[args.config]
+    windows = {"window_bp": args.window_bp, "window_stride_bp": args.window_bp // 2} if args.window_bp else {}
     if args.init != "scratch":
         return IEnhancerELMForSequenceClassification.from_members(
-            {args.k: args.init}, labels=labels, head_dropout=args.head_dropout
+            {args.k: args.init}, labels=labels, head_dropout=args.head_dropout, **windows
         )
     size = {
         name: getattr(args, name)
@@ -78,7 +88,7 @@ def new_member(args: FinetuneArguments) -> IEnhancerELMForSequenceClassification
     }
     size["attention_probs_dropout_prob"] = args.hidden_dropout_prob
     config = IEnhancerELMConfig(
-        kmers=[args.k], member_configs={str(args.k): size}, labels=labels, head_dropout=args.head_dropout
+        kmers=[args.k], member_configs={str(args.k): size}, labels=labels, head_dropout=args.head_dropout, **windows
     )
     return IEnhancerELMForSequenceClassification(config)
 
@@ -86,8 +96,8 @@ def new_member(args: FinetuneArguments) -> IEnhancerELMForSequenceClassification
 class EncodedSequences(torch.utils.data.Dataset):
     """Pre-encoded k-mer ids and labels; batches are padded by the tokenizer's `collate`."""
 
-    def __init__(self, tokenizer: KmerTokenizer, sequences, labels, random_crop: int = 0):
-        self.tokenizer, self.random_crop = tokenizer, random_crop
+    def __init__(self, tokenizer: KmerTokenizer, sequences, labels, random_crop: int = 0, window_bp: int = 0):
+        self.tokenizer, self.random_crop, self.window_bp = tokenizer, random_crop, window_bp
         self.items = [tokenizer.encode_sequence(s) for s in sequences]
         self.labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
 
@@ -101,6 +111,8 @@ class EncodedSequences(torch.utils.data.Dataset):
         items = [self.items[i] for i in indices]
         if self.random_crop:
             items = [crop_ends(item, *random_ends(self.random_crop)) for item in items]
+        if self.window_bp:
+            items = [crop_ends(item, *random_window(item, self.window_bp)) for item in items]
         batch = self.tokenizer.collate(items)
         batch["labels"] = self.labels[indices]
         return batch
@@ -112,6 +124,15 @@ def random_ends(most: int) -> tuple[int, int]:
     trim = int(torch.randint(0, most + 1, ()))
     left = int(torch.randint(0, trim + 1, ()))
     return left, trim - left
+
+
+def random_window(item: dict[int, torch.Tensor], window: int) -> tuple[int, int]:
+    """Bases to trim at the two ends so that a random `window` of the sequence remains (all of it when shorter);
+    torch's global generator, as `random_ends`."""
+    k, ids = next(iter(item.items()))
+    extra = max(0, len(ids) - 2 + k - 1 - window)
+    left = int(torch.randint(0, extra + 1, ()))
+    return left, extra - left
 
 
 def crop_ends(item: dict[int, torch.Tensor], left: int, right: int) -> dict[int, torch.Tensor]:
@@ -141,7 +162,7 @@ def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, 
     train_sequences, train_labels = [sequences[i] for i in train_index], labels[train_index]
     if args.reverse_complement_augmentation:
         train_sequences, train_labels = with_reverse_complements(train_sequences, train_labels)
-    train_set = EncodedSequences(tokenizer, train_sequences, train_labels, args.random_crop)
+    train_set = EncodedSequences(tokenizer, train_sequences, train_labels, args.random_crop, args.window_bp)
     valid_set = EncodedSequences(tokenizer, [sequences[i] for i in valid_index], labels[valid_index])
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
     latest = {}
@@ -169,7 +190,7 @@ def refit(args, accelerator, tokenizer, sequences, labels, epochs: int, out_dir:
     """Train on the whole training split for `epochs` epochs, without looking at any held-out data."""
     if args.reverse_complement_augmentation:
         sequences, labels = with_reverse_complements(sequences, labels)
-    train_set = EncodedSequences(tokenizer, sequences, labels, args.random_crop)
+    train_set = EncodedSequences(tokenizer, sequences, labels, args.random_crop, args.window_bp)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
     torch.manual_seed(args.seed)
     model = new_member(args)
@@ -200,7 +221,8 @@ def finetune(args: FinetuneArguments) -> dict:
     (out / "arguments.json").write_text(json.dumps(asdict(args), indent=2) + "\n")
     train_split = load_split(args.dataset, args.config, "train")
     ids, sequences, labels = train_split["id"], train_split["sequence"], np.asarray(train_split["label"])
-    tokenizer = KmerTokenizer(kmers=(args.k,))
+    # a member that reads in windows takes long sequences whole from its tokenizer
+    tokenizer = KmerTokenizer(kmers=(args.k,), model_max_length=WINDOWED_MODEL_MAX_LENGTH if args.window_bp else 512)
     folds = {}
     for fold, (train_index, valid_index) in enumerate(stratified_folds(labels, args.folds, args.seed)):
         if args.only_fold in (-1, fold):

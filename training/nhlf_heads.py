@@ -1,0 +1,235 @@
+"""An NHLF model (Enhancer-IF, cell-specific enhancers of 400-1000 bp): the layer-1 members' encoders read the
+sequences in 200 bp windows, and new heads are fitted on NHLF training data.
+
+python training/nhlf_heads.py [--apply]
+
+The encoders are those of the shipped layer-1 model (pretrained on the hg38 slice, fine-tuned on iEnhancer-2L
+layer 1), kept frozen. Their pooled window states are computed once (runs/nhlf/, resumable per member) on the
+NHLF training split only; the test split is never read here.
+
+The rule, fixed before the runs: every variant (window stride 100 or 200 bp; combination "probability", a head
+fitted on windows labelled with their sequence's label and window probabilities averaged, or "states", a head
+fitted on each sequence's mean pooled state; weight decay 0.01, 0.1 or 1.0; label smoothing 0 or 0.1) is fitted
+on folds 1-4 of the training split (5 stratified folds, seed 42) and judged on fold 0 by the ensemble's AUC.
+The best is chosen; variants within 0.002 of it count as level, and of those the one with the larger stride
+(half the windows to read), then the most regularised, is taken. The k-mer spectrum SVM of the baseline, fitted
+on the same folds 1-4 (the candidate its CV chose), is reported on fold 0 beside it, with a paired bootstrap
+interval; run `ienhancer-elm baseline --config enhancer_if_nhlf -o runs/baseline-enhancer_if_nhlf` first.
+
+With --apply the chosen variant's heads are fitted again on all five folds and written, with the encoders, to
+models/ienhancer-elm-nhlf; the threshold (best held-out MCC) and calibration slope come from the fold-0
+predictions of the heads fitted on folds 1-4. The report goes to results/experiments/heads-nhlf.json.
+"""
+
+import argparse
+import itertools
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from ienhancer_elm.evaluation import load_split
+from ienhancer_elm.hub_export import write_model_folder
+from ienhancer_elm.metrics import binary_metrics, paired_differences
+from ienhancer_elm.modeling_ienhancer_elm import window_starts
+from ienhancer_elm.paths import DEFAULT_DATASET
+from ienhancer_elm.predict import load_model
+from ienhancer_elm.training.ensemble import best_threshold, calibration_record, score_subsets
+from ienhancer_elm.training.finetuning import stratified_folds
+from ienhancer_elm.training.heads import HeadSettings, fit_head, head_probabilities, pooled_features
+
+CONFIG = "enhancer_if_nhlf"
+ENCODERS = Path("models/ienhancer-elm-layer1")
+WINDOW, GRID = 200, 100  # features are computed on the 100 bp grid; stride 200 takes every other window
+STRIDES = (100, 200)
+COMBINATIONS = ("probability", "states")
+SETTINGS = [
+    HeadSettings(weight_decay=decay, label_smoothing=smoothing)
+    for decay, smoothing in itertools.product((0.01, 0.1, 1.0), (0.0, 0.1))
+]
+CACHE = Path("runs/nhlf")
+MODEL = Path("models/ienhancer-elm-nhlf")
+BASELINE_CV = Path(f"runs/baseline-{CONFIG}/cv.json")
+
+
+def windows_of(sequences) -> tuple[np.ndarray, np.ndarray]:
+    """(sequence index, start) of every window on the grid, as `window_starts` places them."""
+    spans = [(i, start) for i, s in enumerate(sequences) for start in window_starts(len(s), WINDOW, GRID)]
+    return tuple(np.array(column) for column in zip(*spans))
+
+
+def on_stride(sequences, index: np.ndarray, start: np.ndarray, stride: int) -> np.ndarray:
+    """The grid windows that a `stride` reading takes (multiples of the stride, and the one ending at the end)."""
+    lengths = np.array([len(s) for s in sequences])[index]
+    return (start % stride == 0) | (start == lengths - WINDOW) | (lengths <= WINDOW)
+
+
+def window_features(model, tokenizer, sequences, index, start) -> dict[int, np.ndarray]:
+    """Pooled states of every window, per member; each member's are cached on its own, so a rerun resumes."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    windows = [sequences[i][s : s + WINDOW] for i, s in zip(index, start)]
+    features = {}
+    for k in model.config.kmers:
+        path = CACHE / f"train_k{k}.npy"
+        if not path.is_file():
+            np.save(path, pooled_features(model, k, tokenizer, windows))
+        features[k] = np.load(path)
+    return features
+
+
+def group_mean(values: np.ndarray, groups: np.ndarray, count: int) -> np.ndarray:
+    """Per group, the mean of its rows of `values` (NaN for a group with none)."""
+    total = np.zeros((count, *values.shape[1:]))
+    np.add.at(total, groups, values)
+    sizes = np.bincount(groups, minlength=count).reshape(-1, *([1] * (values.ndim - 1)))
+    with np.errstate(invalid="ignore"):
+        return total / sizes
+
+
+def fitted_probabilities(features, index, labels, fit_rows, score_rows, combination, settings, hidden):
+    """Per member: (heads fitted on the sequences `fit_rows`, their probabilities for the sequences `score_rows`)."""
+    count = len(labels)
+    heads, probabilities = {}, {}
+    fit, score = np.isin(index, fit_rows), np.isin(index, score_rows)
+    for k, states in features.items():
+        if combination == "states":
+            pooled = group_mean(states, index, count)
+            head = fit_head(pooled[fit_rows], labels[fit_rows], hidden, settings)
+            probabilities[k] = head_probabilities(head, pooled[score_rows])
+        else:
+            head = fit_head(states[fit], labels[index[fit]], hidden, settings)
+            per_window = head_probabilities(head, states[score])
+            probabilities[k] = group_mean(per_window, index[score], count)[score_rows]
+        heads[k] = head
+    return heads, probabilities
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--apply", action="store_true")
+    args = parser.parse_args()
+    model, tokenizer = load_model(ENCODERS, "cpu", precision="fp32")
+    train = load_split(DEFAULT_DATASET, CONFIG, "train")
+    sequences, labels = list(train["sequence"]), np.asarray(train["label"])
+    index, start = windows_of(sequences)
+    features = window_features(model, tokenizer, sequences, index, start)
+    fit_rows, held_rows = stratified_folds(labels, 5, 42)[0]
+    hidden = model.config.head_hidden_size
+    variants = []
+    for stride, combination, settings in itertools.product(STRIDES, COMBINATIONS, SETTINGS):
+        taken = on_stride(sequences, index, start, stride)
+        cached = (
+            CACHE / "variants" / f"{stride}-{combination}-{settings.weight_decay:g}-{settings.label_smoothing:g}.npz"
+        )
+        if cached.is_file():  # a rerun (say with --apply) skips the variants already judged
+            probabilities = {k: values for k, values in zip(model.config.kmers, np.load(cached)["members"])}
+        else:
+            subset = {k: f[taken] for k, f in features.items()}
+            _, probabilities = fitted_probabilities(
+                subset, index[taken], labels, fit_rows, held_rows, combination, settings, hidden
+            )
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            np.savez(cached, members=np.stack(list(probabilities.values())))
+        ensemble = np.mean(list(probabilities.values()), axis=0)
+        variant = {
+            "stride": stride,
+            "combination": combination,
+            "settings": vars(settings),
+            "held_out_auc": {f"k{k}": roc_auc_score(labels[held_rows], p) for k, p in probabilities.items()},
+        }
+        variant["held_out_auc"]["ensemble"] = roc_auc_score(labels[held_rows], ensemble)
+        variant["_ensemble"], variant["_members"] = ensemble, probabilities
+        print(stride, combination, vars(settings), round(variant["held_out_auc"]["ensemble"], 4), flush=True)
+        variants.append(variant)
+    best = max(v["held_out_auc"]["ensemble"] for v in variants)
+    level = [v for v in variants if v["held_out_auc"]["ensemble"] >= best - 0.002]
+    chosen = max(level, key=lambda v: (v["stride"], v["settings"]["weight_decay"], v["settings"]["label_smoothing"]))
+    report = {
+        "command": "python training/nhlf_heads.py" + (" --apply" if args.apply else ""),
+        "encoders": str(ENCODERS),
+        "held_out": {"folds": 5, "seed": 42, "fold": 0, "n": len(held_rows), "positives": int(labels[held_rows].sum())},
+        "windows": {"bp": WINDOW, "grid_stride_bp": GRID, "train_windows_on_grid": int(len(index))},
+        "variants": [{key: value for key, value in v.items() if not key.startswith("_")} for v in variants],
+        "chosen": {key: value for key, value in chosen.items() if not key.startswith("_")},
+        "svm": svm_on_held_out(sequences, labels, fit_rows, held_rows, chosen["_ensemble"]),
+    }
+    if args.apply:
+        report["applied"] = apply(model, chosen, features, sequences, labels, index, start, fit_rows, held_rows)
+    out = Path("results/experiments/heads-nhlf.json")
+    out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(report["chosen"], indent=2), json.dumps(report["svm"], indent=2))
+
+
+def apply(model, chosen, features, sequences, labels, index, start, fit_rows, held_rows) -> dict:
+    """Heads fitted on all five folds ship with the layer-1 encoders; the threshold (best held-out MCC) and the
+    calibration slope come from the chosen variant's fold-0 predictions (heads fitted on folds 1-4)."""
+    settings = HeadSettings(**chosen["settings"])
+    taken = on_stride(sequences, index, start, chosen["stride"])
+    subset = {k: f[taken] for k, f in features.items()}
+    every = np.arange(len(labels))
+    heads, _ = fitted_probabilities(
+        subset, index[taken], labels, every, every, chosen["combination"], settings, model.config.head_hidden_size
+    )
+    held_out = chosen["_ensemble"]
+    kmers = model.config.kmers
+    oof = {k: {int(i): (int(labels[i]), float(p)) for i, p in zip(held_rows, chosen["_members"][k])} for k in kmers}
+    threshold = best_threshold(labels[held_rows], held_out)
+    where = f"fold 0 of 5 (seed 42), n = {len(held_rows)}, heads fitted on folds 1-4"
+    calibration = calibration_record(labels[held_rows], held_out, threshold, where)
+    for k in kmers:
+        model.member(k).head.load_state_dict(heads[k].state_dict())
+    config = model.config
+    config.threshold, config.calibration_slope = threshold, calibration["slope"]
+    config.window_bp, config.window_stride_bp = WINDOW, chosen["stride"]
+    config.window_combination = chosen["combination"]
+    write_model_folder(model, MODEL)
+    cv = {
+        "benchmark": CONFIG,
+        "encoders": f"{ENCODERS} (frozen)",
+        "chosen_kmers": kmers,
+        "threshold": threshold,
+        "cv_at_threshold": {"n": len(held_rows), **binary_metrics(labels[held_rows], held_out, threshold)},
+        "subsets_at_0.5": [
+            {key: value for key, value in row.items() if not key.startswith("_")} for row in score_subsets(oof)
+        ],
+        "windows": {"bp": WINDOW, "stride_bp": chosen["stride"], "combination": chosen["combination"]},
+        "heads": {
+            "settings": chosen["settings"],
+            "fitted_on": "all five folds of the NHLF training split, encoders frozen",
+            "threshold_and_slope_from": "fold 0, heads fitted on folds 1-4",
+            "command": "python training/nhlf_heads.py --apply",
+        },
+        "calibration": calibration,
+    }
+    (MODEL / "cv_results.json").write_text(json.dumps(cv, indent=2, default=float) + "\n", encoding="utf-8")
+    return {"threshold": threshold, "calibration_slope": calibration["slope"], "cv_at_threshold": cv["cv_at_threshold"]}
+
+
+def svm_on_held_out(sequences, labels, fit_rows, held_rows, ensemble) -> dict:
+    """The k-mer baseline (the candidate and parameters its CV on the whole training split chose, `ienhancer-elm
+    baseline`) fitted on folds 1-4 and scored on fold 0, paired against the ensemble there."""
+    from sklearn.base import clone
+
+    from ienhancer_elm.baseline import candidates
+
+    found = BASELINE_CV if BASELINE_CV.is_file() else None
+    if found is None:
+        raise SystemExit(f"no {BASELINE_CV}: run `ienhancer-elm baseline --config {CONFIG} -o {BASELINE_CV.parent}`")
+    cv = json.loads(found.read_text())
+    pipeline, _ = candidates(cv["seed"])[cv["chosen"]]
+    texts = np.asarray(sequences, dtype=object)
+    model = clone(pipeline).set_params(**cv["params"]).fit(texts[fit_rows], labels[fit_rows])
+    svm = model.predict_proba(texts[held_rows])[:, 1]
+    held = labels[held_rows]
+    difference = paired_differences(held, ensemble, svm, (0.5, 0.5))
+    return {
+        "chosen": f"{cv['chosen']} {cv['params']}, fitted on folds 1-4",
+        "held_out_auc": roc_auc_score(held, svm),
+        "ensemble_minus_svm_auc": difference["AUC_ROC"],
+        "correlation": float(np.corrcoef(ensemble, svm)[0, 1]),
+    }
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The NHLF model (Enhancer-IF, docs/nhlf.md): heads fitted on the layer-1 encoders' window states, chosen on
+# held-out NHLF training sequences; then, once, the test split: the model against the k-mer baseline, the
+# baseline's own report, the length-leak check, and the card. Called by training/release.sh.
+#   bash training/release_nhlf.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+config=enhancer_if_nhlf
+model=models/ienhancer-elm-nhlf
+python training/nhlf_heads.py --apply
+baseline=runs/baseline-$config/model.joblib # the k-mer yardstick, chosen by CV on the training split
+[ -f "$baseline" ] || ienhancer-elm baseline --config "$config" -o "runs/baseline-$config"
+cp "runs/baseline-$config/cv.json" "results/baseline-nhlf-cv.json"
+ienhancer-elm evaluate --model "$model" --config "$config" --against "$baseline" \
+    -o results/ienhancer-elm-nhlf-test.json --plot results/ienhancer-elm-nhlf-test.png
+ienhancer-elm evaluate --model "$baseline" --config "$config" -o results/baseline-nhlf-test.json
+python training/nhlf_length_leak.py
+ienhancer-elm card "$model" --repo-id ienhancer-elm/ienhancer-elm-nhlf \
+    --summary "iEnhancer-ELM for one cell line (Enhancer-IF, NHLF): is a 400-1,000 bp human DNA sequence an enhancer in normal human lung fibroblasts?" \
+    --evaluation results/ienhancer-elm-nhlf-test.json
