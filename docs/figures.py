@@ -530,6 +530,14 @@ def nhlf_results() -> str:
     return "\n".join(rows) + f"\n\nEnsemble minus k-mer baseline, paired bootstrap: {paired}.\n"
 
 
+def nhlf_training() -> str:
+    """The NHLF members' fine-tuning and the held-out figures, as the NHLF model card prints them."""
+    folder = TRAINED / "ienhancer-elm-nhlf"
+    cv = json.loads((folder / "cv_results.json").read_text(encoding="utf-8"))
+    training = json.loads((folder / "training.json").read_text(encoding="utf-8"))
+    return model_card.training_section(training) + "\n" + model_card.cv_section(cv)
+
+
 def nhlf_heads() -> str:
     """Every variant of `training/nhlf_heads.py` on the held-out NHLF fold, and the baseline there."""
     report = _json("results/experiments/heads-nhlf.json")
@@ -547,7 +555,19 @@ def nhlf_heads() -> str:
         f"\n\nOn the same {report['held_out']['n']} held-out sequences the k-mer baseline ({svm['chosen']}, chosen by "
         f"CV on folds 1-4) has AUC {svm['held_out_auc']:.4f}; chosen ensemble minus baseline "
         f"{svm['ensemble_minus_svm_auc']['value']:+.4f} [{low:+.4f}, {high:+.4f}] (paired bootstrap); their "
-        f"predictions correlate at {svm['correlation']:.2f}.\n"
+        f"predictions correlate at {svm['correlation']:.2f}.\n" + _fine_tuned_versus_svm(report)
+    )
+
+
+def _fine_tuned_versus_svm(report: dict) -> str:
+    found = report.get("fine_tuned_versus_svm")
+    if not found:
+        return ""
+    low, high = found["ensemble_minus_svm_auc"]["ci95"]
+    return (
+        f"\nThe fine-tuned ensemble on the same fold: AUC {found['ensemble_auc']:.4f}, minus the baseline "
+        f"{found['ensemble_minus_svm_auc']['value']:+.4f} [{low:+.4f}, {high:+.4f}] (paired bootstrap); correlation "
+        f"{found['correlation']:.2f}.\n"
     )
 
 
@@ -598,6 +618,7 @@ RENDERERS = {
     "genome-negatives": genome_negatives,
     "quickstart": quickstart,
     "nhlf-results": nhlf_results,
+    "nhlf-training": nhlf_training,
     "nhlf-heads": nhlf_heads,
     "nhlf-length-leak": nhlf_length_leak,
 }

@@ -163,11 +163,11 @@ def test_a_random_window_is_the_ids_of_a_stretch_of_that_many_bases():
 
 
 @pytest.mark.filterwarnings("ignore:.*shorter than 100 bp:UserWarning")
-def test_fine_tuning_on_random_windows_ships_a_member_that_reads_whole_sequences_in_windows(tmp_path):
+def test_fine_tuning_on_windows_ships_a_member_that_reads_whole_sequences_in_windows(tmp_path):
     dataset = write_synthetic_dataset(tmp_path / "long", n_train=24, n_test=4, length=180)
     run = tmp_path / "finetune_windows"
     settings = {**TINY_RUN, "dataset": str(dataset), "output_dir": str(run), "epochs": 1, "window_bp": 60}
-    launch("finetune.py", {**settings, "only_fold": 0, "refit": False}, tmp_path)
+    launch("finetune.py", {**settings, "only_fold": 0, "refit": False, "window_training": "random"}, tmp_path)
     from ienhancer_elm.predict import load_model
 
     model, tokenizer = load_model(run / "fold0" / "best", "cpu", precision="fp32")
@@ -178,6 +178,15 @@ def test_fine_tuning_on_random_windows_ships_a_member_that_reads_whole_sequences
         windows = [sequence[start : start + 60] for start in range(0, 121, 30)]
         parts = model(**tokenizer(windows, return_tensors="pt")).member_probabilities
     assert torch.allclose(whole[0], parts.mean(dim=0), atol=1e-5)
+    # whole sequences read in windows, trained through the combined output, here of pooled states
+    whole_run = tmp_path / "finetune_whole"
+    states = {"window_training": "whole", "window_combination": "states", "window_stride_bp": 60}
+    launch(
+        "finetune.py", {**settings, "output_dir": str(whole_run), "only_fold": 0, "refit": False, **states}, tmp_path
+    )
+    config = load_model(whole_run / "fold0" / "best", "cpu")[0].config
+    assert (config.window_bp, config.window_stride_bp, config.window_combination) == (60, 60, "states")
+    assert json.loads((whole_run / "summary.json").read_text())["member"] == "fold0/best"
 
 
 def test_held_out_tails_never_overlap_training_and_short_records_stay_whole():
@@ -267,3 +276,18 @@ def test_pretrain_finetune_ensemble_pipeline_end_to_end(dataset, tmp_path):
     classifier = pipeline("text-classification", model=str(tmp_path / "ensemble"))
     predictions = classifier(sequences[:3])
     assert len(predictions) == 3 and {p["label"] for p in predictions} <= {"enhancer", "non-enhancer"}
+
+
+def test_a_member_can_start_with_the_head_of_an_ensembles_member(tiny_folder, tmp_path):
+    from ienhancer_elm.models import IEnhancerELMForSequenceClassification
+    from ienhancer_elm.publishing import export_members
+    from ienhancer_elm.training.finetuning import FinetuneArguments, new_member
+
+    exported = {Path(folder).name[-2:]: folder for folder in export_members(tiny_folder, tmp_path / "members")}
+    arguments = FinetuneArguments(output_dir=str(tmp_path / "run"), k=4, init=str(exported["k4"]), window_bp=200)
+    donor = IEnhancerELMForSequenceClassification.from_pretrained(tiny_folder).member(4)
+    fresh = new_member(arguments).member(4)
+    started = new_member(FinetuneArguments(**{**vars(arguments), "init_head": str(tiny_folder)})).member(4)
+    assert all(torch.equal(a, b) for a, b in zip(started.head.state_dict().values(), donor.head.state_dict().values()))
+    assert not torch.equal(fresh.head[1].weight, donor.head[1].weight)
+    assert all(torch.equal(a, b) for a, b in zip(started.bert.state_dict().values(), donor.bert.state_dict().values()))

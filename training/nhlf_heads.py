@@ -1,24 +1,20 @@
-"""An NHLF model (Enhancer-IF, cell-specific enhancers of 400-1000 bp): the layer-1 members' encoders read the
-sequences in 200 bp windows, and new heads are fitted on NHLF training data.
+"""NHLF without fine-tuning: heads fitted on the frozen layer-1 encoders' states of 200 bp windows, the
+comparison for the fine-tuned NHLF model (the paper's "without fine-tuning" row).
 
-python training/nhlf_heads.py [--apply]
+python training/nhlf_heads.py
 
 The encoders are those of the shipped layer-1 model (pretrained on the hg38 slice, fine-tuned on iEnhancer-2L
-layer 1), kept frozen. Their pooled window states are computed once (runs/nhlf/, resumable per member) on the
-NHLF training split only; the test split is never read here.
+layer 1). Their pooled window states are computed once (runs/nhlf/, resumable per member) on the NHLF training
+split only; the test split is never read.
 
-The rule, fixed before the runs: every variant (window stride 100 or 200 bp; combination "probability", a head
-fitted on windows labelled with their sequence's label and window probabilities averaged, or "states", a head
-fitted on each sequence's mean pooled state; weight decay 0.01, 0.1 or 1.0; label smoothing 0 or 0.1) is fitted
-on folds 1-4 of the training split (5 stratified folds, seed 42) and judged on fold 0 by the ensemble's AUC.
-The best is chosen; variants within 0.002 of it count as level, and of those the one with the larger stride
-(half the windows to read), then the most regularised, is taken. The k-mer spectrum SVM of the baseline, fitted
-on the same folds 1-4 (the candidate its CV chose), is reported on fold 0 beside it, with a paired bootstrap
-interval; run `ienhancer-elm baseline --config enhancer_if_nhlf -o runs/baseline-enhancer_if_nhlf` first.
-
-With --apply the chosen variant's heads are fitted again on all five folds and written, with the encoders, to
-models/ienhancer-elm-nhlf; the threshold (best held-out MCC) and calibration slope come from the fold-0
-predictions of the heads fitted on folds 1-4. The report goes to results/experiments/heads-nhlf.json.
+Every variant (window stride 100 or 200 bp; combination "probability", a head fitted on windows labelled with
+their sequence's label and window probabilities averaged, or "states", a head fitted on each sequence's mean
+pooled state; weight decay 0.01, 0.1 or 1.0; label smoothing 0 or 0.1) is fitted on folds 1-4 of the training
+split (5 stratified folds, seed 42, as fine-tuning splits it) and judged on fold 0 by the ensemble's AUC; the
+best, ties within 0.002 going to the larger stride and then the most regularised head, is reported with the
+k-mer baseline on the same fold (the candidate its CV chose, fitted on folds 1-4; run `ienhancer-elm baseline
+--config enhancer_if_nhlf -o runs/baseline-enhancer_if_nhlf` first) and a paired bootstrap interval. Writes
+results/experiments/heads-nhlf.json.
 """
 
 import argparse
@@ -30,12 +26,10 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from ienhancer_elm.evaluation import load_split
-from ienhancer_elm.hub_export import write_model_folder
-from ienhancer_elm.metrics import binary_metrics, paired_differences
+from ienhancer_elm.metrics import paired_differences
 from ienhancer_elm.modeling_ienhancer_elm import window_starts
 from ienhancer_elm.paths import DEFAULT_DATASET
 from ienhancer_elm.predict import load_model
-from ienhancer_elm.training.ensemble import best_threshold, calibration_record, score_subsets
 from ienhancer_elm.training.finetuning import stratified_folds
 from ienhancer_elm.training.heads import HeadSettings, fit_head, head_probabilities, pooled_features
 
@@ -49,7 +43,6 @@ SETTINGS = [
     for decay, smoothing in itertools.product((0.01, 0.1, 1.0), (0.0, 0.1))
 ]
 CACHE = Path("runs/nhlf")
-MODEL = Path("models/ienhancer-elm-nhlf")
 BASELINE_CV = Path(f"runs/baseline-{CONFIG}/cv.json")
 
 
@@ -106,9 +99,7 @@ def fitted_probabilities(features, index, labels, fit_rows, score_rows, combinat
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--apply", action="store_true")
-    args = parser.parse_args()
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     model, tokenizer = load_model(ENCODERS, "cpu", precision="fp32")
     train = load_split(DEFAULT_DATASET, CONFIG, "train")
     sequences, labels = list(train["sequence"]), np.asarray(train["label"])
@@ -146,7 +137,7 @@ def main():
     level = [v for v in variants if v["held_out_auc"]["ensemble"] >= best - 0.002]
     chosen = max(level, key=lambda v: (v["stride"], v["settings"]["weight_decay"], v["settings"]["label_smoothing"]))
     report = {
-        "command": "python training/nhlf_heads.py" + (" --apply" if args.apply else ""),
+        "command": "python training/nhlf_heads.py",
         "encoders": str(ENCODERS),
         "held_out": {"folds": 5, "seed": 42, "fold": 0, "n": len(held_rows), "positives": int(labels[held_rows].sum())},
         "windows": {"bp": WINDOW, "grid_stride_bp": GRID, "train_windows_on_grid": int(len(index))},
@@ -154,56 +145,23 @@ def main():
         "chosen": {key: value for key, value in chosen.items() if not key.startswith("_")},
         "svm": svm_on_held_out(sequences, labels, fit_rows, held_rows, chosen["_ensemble"]),
     }
-    if args.apply:
-        report["applied"] = apply(model, chosen, features, sequences, labels, index, start, fit_rows, held_rows)
+    if fine_tuned := fine_tuned_held_out(train["id"], held_rows):
+        report["fine_tuned_versus_svm"] = svm_on_held_out(sequences, labels, fit_rows, held_rows, fine_tuned)
+        report["fine_tuned_versus_svm"]["ensemble_auc"] = roc_auc_score(labels[held_rows], fine_tuned)
     out = Path("results/experiments/heads-nhlf.json")
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(report["chosen"], indent=2), json.dumps(report["svm"], indent=2))
 
 
-def apply(model, chosen, features, sequences, labels, index, start, fit_rows, held_rows) -> dict:
-    """Heads fitted on all five folds ship with the layer-1 encoders; the threshold (best held-out MCC) and the
-    calibration slope come from the chosen variant's fold-0 predictions (heads fitted on folds 1-4)."""
-    settings = HeadSettings(**chosen["settings"])
-    taken = on_stride(sequences, index, start, chosen["stride"])
-    subset = {k: f[taken] for k, f in features.items()}
-    every = np.arange(len(labels))
-    heads, _ = fitted_probabilities(
-        subset, index[taken], labels, every, every, chosen["combination"], settings, model.config.head_hidden_size
-    )
-    held_out = chosen["_ensemble"]
-    kmers = model.config.kmers
-    oof = {k: {int(i): (int(labels[i]), float(p)) for i, p in zip(held_rows, chosen["_members"][k])} for k in kmers}
-    threshold = best_threshold(labels[held_rows], held_out)
-    where = f"fold 0 of 5 (seed 42), n = {len(held_rows)}, heads fitted on folds 1-4"
-    calibration = calibration_record(labels[held_rows], held_out, threshold, where)
-    for k in kmers:
-        model.member(k).head.load_state_dict(heads[k].state_dict())
-    config = model.config
-    config.threshold, config.calibration_slope = threshold, calibration["slope"]
-    config.window_bp, config.window_stride_bp = WINDOW, chosen["stride"]
-    config.window_combination = chosen["combination"]
-    write_model_folder(model, MODEL)
-    cv = {
-        "benchmark": CONFIG,
-        "encoders": f"{ENCODERS} (frozen)",
-        "chosen_kmers": kmers,
-        "threshold": threshold,
-        "cv_at_threshold": {"n": len(held_rows), **binary_metrics(labels[held_rows], held_out, threshold)},
-        "subsets_at_0.5": [
-            {key: value for key, value in row.items() if not key.startswith("_")} for row in score_subsets(oof)
-        ],
-        "windows": {"bp": WINDOW, "stride_bp": chosen["stride"], "combination": chosen["combination"]},
-        "heads": {
-            "settings": chosen["settings"],
-            "fitted_on": "all five folds of the NHLF training split, encoders frozen",
-            "threshold_and_slope_from": "fold 0, heads fitted on folds 1-4",
-            "command": "python training/nhlf_heads.py --apply",
-        },
-        "calibration": calibration,
-    }
-    (MODEL / "cv_results.json").write_text(json.dumps(cv, indent=2, default=float) + "\n", encoding="utf-8")
-    return {"threshold": threshold, "calibration_slope": calibration["slope"], "cv_at_threshold": cv["cv_at_threshold"]}
+def fine_tuned_held_out(ids, held_rows) -> np.ndarray | None:
+    """The fine-tuned NHLF members' mean fold-0 prediction (training/nhlf_finetune.sh), where all four ran."""
+    from ienhancer_elm.training.ensemble import out_of_fold
+
+    runs = [Path(f"runs/finetune_k{k}_nhlf") for k in (3, 4, 5, 6)]
+    if not all((run / "summary.json").is_file() for run in runs):
+        return None
+    members = [out_of_fold(run) for run in runs]
+    return np.array([np.mean([member[ids[i]][1] for member in members]) for i in held_rows])
 
 
 def svm_on_held_out(sequences, labels, fit_rows, held_rows, ensemble) -> dict:

@@ -198,7 +198,9 @@ def build_ensemble(args: EnsembleArguments) -> dict:
     shutil.rmtree(args.output_dir, ignore_errors=True)  # no file of an earlier build may linger (vocab.txt did)
     folder = write_model_folder(model, args.output_dir)
     public = [{key: value for key, value in row.items() if not key.startswith("_")} for row in ranked]
+    config = json.loads((next(iter(runs.values())) / "arguments.json").read_text()).get("config", "layer1")
     report = {
+        "benchmark": "enhancer_if_nhlf" if config == "enhancer_if_nhlf" else "ienhancer2l",  # picks the card's text
         "chosen_kmers": chosen["kmers"],
         "threshold": threshold,
         "calibration": calibration,

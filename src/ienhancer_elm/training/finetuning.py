@@ -42,6 +42,13 @@ class FinetuneArguments(MemberSize, RunSettings):
     init: str = field(
         default="scratch", metadata={"help": "'scratch', or a DNABERT-layout checkpoint (Hub id or folder)"}
     )
+    init_head: str = field(
+        default="",
+        metadata={
+            "help": "an ensemble folder whose member of this k gives the head its starting weights (with --init "
+            "its encoder): a fresh head on features of norm in the tens starts with its Tanh units saturated"
+        },
+    )
     hidden_dropout_prob: float = 0.1
     head_dropout: float = 0.3
     folds: int = 5
@@ -60,9 +67,19 @@ class FinetuneArguments(MemberSize, RunSettings):
     window_bp: int = field(
         default=0,
         metadata={
-            "help": "for sequences longer than the members should read (Enhancer-IF): train on one random window of "
-            "this many bases per sequence and batch; validate, and ship a member that reads, whole sequences in "
-            "windows every half window (IEnhancerELMConfig.window_bp); 0: read every sequence whole"
+            "help": "for sequences longer than the members should read (Enhancer-IF): the member reads sequences "
+            "longer than this in windows of this many bases (IEnhancerELMConfig.window_bp); 0: every sequence whole"
+        },
+    )
+    window_stride_bp: int = field(default=0, metadata={"help": "the step between windows; 0: half a window"})
+    window_combination: str = field(
+        default="probability", metadata={"help": "probability or states: how the windows' outputs are combined"}
+    )
+    window_training: str = field(
+        default="whole",
+        metadata={
+            "help": "whole: train on whole sequences read in windows, the loss on the combined output; random: on "
+            "one random window of each sequence per batch, labelled with its sequence's label"
         },
     )
     eval_batch_size: int = 64
@@ -71,11 +88,18 @@ class FinetuneArguments(MemberSize, RunSettings):
 
 def new_member(args: FinetuneArguments) -> IEnhancerELMForSequenceClassification:
     labels = CLASS_NAMES[args.config]
-    windows = {"window_bp": args.window_bp, "window_stride_bp": args.window_bp // 2} if args.window_bp else {}
+    windows = {}
+    if args.window_bp:
+        stride = args.window_stride_bp or args.window_bp // 2
+        windows = dict(window_bp=args.window_bp, window_stride_bp=stride, window_combination=args.window_combination)
     if args.init != "scratch":
-        return IEnhancerELMForSequenceClassification.from_members(
+        member = IEnhancerELMForSequenceClassification.from_members(
             {args.k: args.init}, labels=labels, head_dropout=args.head_dropout, **windows
         )
+        if args.init_head:
+            donor = IEnhancerELMForSequenceClassification.from_pretrained(args.init_head)
+            member.member(args.k).head.load_state_dict(donor.member(args.k).head.state_dict())
+        return member
     size = {
         name: getattr(args, name)
         for name in (
@@ -94,7 +118,8 @@ def new_member(args: FinetuneArguments) -> IEnhancerELMForSequenceClassification
 
 
 class EncodedSequences(torch.utils.data.Dataset):
-    """Pre-encoded k-mer ids and labels; batches are padded by the tokenizer's `collate`."""
+    """Pre-encoded k-mer ids and labels; batches are padded by the tokenizer's `collate`, after an optional crop
+    of the ends (`random_crop`) or to one random window (`window_bp`)."""
 
     def __init__(self, tokenizer: KmerTokenizer, sequences, labels, random_crop: int = 0, window_bp: int = 0):
         self.tokenizer, self.random_crop, self.window_bp = tokenizer, random_crop, window_bp
@@ -124,6 +149,13 @@ def random_ends(most: int) -> tuple[int, int]:
     trim = int(torch.randint(0, most + 1, ()))
     left = int(torch.randint(0, trim + 1, ()))
     return left, trim - left
+
+
+def random_window_bp(args: FinetuneArguments) -> int:
+    """The window to crop training sequences to (0: none; with "whole" the model reads them in windows)."""
+    if args.window_training not in ("whole", "random"):
+        raise ValueError(f"window_training must be whole or random, got {args.window_training!r}")
+    return args.window_bp if args.window_training == "random" else 0
 
 
 def random_window(item: dict[int, torch.Tensor], window: int) -> tuple[int, int]:
@@ -162,7 +194,7 @@ def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, 
     train_sequences, train_labels = [sequences[i] for i in train_index], labels[train_index]
     if args.reverse_complement_augmentation:
         train_sequences, train_labels = with_reverse_complements(train_sequences, train_labels)
-    train_set = EncodedSequences(tokenizer, train_sequences, train_labels, args.random_crop, args.window_bp)
+    train_set = EncodedSequences(tokenizer, train_sequences, train_labels, args.random_crop, random_window_bp(args))
     valid_set = EncodedSequences(tokenizer, [sequences[i] for i in valid_index], labels[valid_index])
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
     latest = {}
@@ -190,7 +222,7 @@ def refit(args, accelerator, tokenizer, sequences, labels, epochs: int, out_dir:
     """Train on the whole training split for `epochs` epochs, without looking at any held-out data."""
     if args.reverse_complement_augmentation:
         sequences, labels = with_reverse_complements(sequences, labels)
-    train_set = EncodedSequences(tokenizer, sequences, labels, args.random_crop, args.window_bp)
+    train_set = EncodedSequences(tokenizer, sequences, labels, args.random_crop, random_window_bp(args))
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
     torch.manual_seed(args.seed)
     model = new_member(args)
