@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fine-tune the layer-1 model's four encoders on NHLF (Enhancer-IF): every training sequence is read whole in
 # 200 bp windows (the length the encoders were trained on) and the member's head reads the mean of the windows'
-# pooled states, so the loss is on the sequence; fold 0 of 5 held out, the epoch chosen by its AUC, the fold
+# pooled states, so the loss is on the sequence; each head starts from one fitted on the frozen encoders' states
+# (a fresh one starts saturated and barely learns); fold 0 of 5 held out, the epoch chosen by its AUC, the fold
 # model ships, as for layer 1. Run it again after an interruption and it goes on where it stopped; then
 # training/release_nhlf.sh assembles the ensemble. `KMERS="3"` runs some members only.
 #   bash training/nhlf_finetune.sh [ACCELERATE_CONFIG]      (default: training/accelerate/cpu.yaml)
@@ -10,6 +11,8 @@ cd "$(dirname "$0")/.."
 accelerate_config=${1:-training/accelerate/cpu.yaml}
 [ -d runs/layer1-members/ienhancer-elm-layer1-k3 ] ||
     ienhancer-elm export-members models/ienhancer-elm-layer1 -o runs/layer1-members # DNABERT layout, for init
+[ -f runs/nhlf/starting-heads/config.json ] || # heads fitted on frozen states of folds 1-4, for init_head
+    python training/nhlf_heads.py --write-heads runs/nhlf/starting-heads
 for k in ${KMERS:-3 4 5 6}; do
     config="training/configs/finetune_k${k}_nhlf.json"
     [ -f "runs/finetune_k${k}_nhlf/summary.json" ] ||

@@ -1,7 +1,7 @@
-"""NHLF without fine-tuning: heads fitted on the frozen layer-1 encoders' states of 200 bp windows, the
-comparison for the fine-tuned NHLF model (the paper's "without fine-tuning" row).
+"""The NHLF model: heads fitted on the frozen layer-1 encoders' pooled states of 200 bp windows, chosen on
+held-out NHLF training data (the paper's "without fine-tuning" kind of model).
 
-python training/nhlf_heads.py
+python training/nhlf_heads.py [--apply] [--write-heads FOLDER]
 
 The encoders are those of the shipped layer-1 model (pretrained on the hg38 slice, fine-tuned on iEnhancer-2L
 layer 1). Their pooled window states are computed once (runs/nhlf/, resumable per member) on the NHLF training
@@ -15,6 +15,11 @@ best, ties within 0.002 going to the larger stride and then the most regularised
 k-mer baseline on the same fold (the candidate its CV chose, fitted on folds 1-4; run `ienhancer-elm baseline
 --config enhancer_if_nhlf -o runs/baseline-enhancer_if_nhlf` first) and a paired bootstrap interval. Writes
 results/experiments/heads-nhlf.json.
+
+With --apply the chosen variant's heads are fitted again on all five folds and written with the encoders to
+models/ienhancer-elm-nhlf; the threshold (best held-out MCC) and the calibration slope come from its fold-0
+predictions (heads fitted on folds 1-4). With --write-heads, the best stride-200 "states" heads fitted on folds
+1-4 are written as the starting heads of NHLF fine-tuning (training/nhlf_finetune.sh).
 """
 
 import argparse
@@ -26,10 +31,12 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from ienhancer_elm.evaluation import load_split
-from ienhancer_elm.metrics import paired_differences
+from ienhancer_elm.hub_export import write_model_folder
+from ienhancer_elm.metrics import binary_metrics, paired_differences
 from ienhancer_elm.modeling_ienhancer_elm import window_starts
 from ienhancer_elm.paths import DEFAULT_DATASET
 from ienhancer_elm.predict import load_model
+from ienhancer_elm.training.ensemble import best_threshold, calibration_record, score_subsets
 from ienhancer_elm.training.finetuning import stratified_folds
 from ienhancer_elm.training.heads import HeadSettings, fit_head, head_probabilities, pooled_features
 
@@ -37,12 +44,13 @@ CONFIG = "enhancer_if_nhlf"
 ENCODERS = Path("models/ienhancer-elm-layer1")
 WINDOW, GRID = 200, 100  # features are computed on the 100 bp grid; stride 200 takes every other window
 STRIDES = (100, 200)
-COMBINATIONS = ("probability", "states")
+COMBINATIONS = ("states", "probability")
 SETTINGS = [
     HeadSettings(weight_decay=decay, label_smoothing=smoothing)
     for decay, smoothing in itertools.product((0.01, 0.1, 1.0), (0.0, 0.1))
 ]
 CACHE = Path("runs/nhlf")
+MODEL = Path("models/ienhancer-elm-nhlf")
 BASELINE_CV = Path(f"runs/baseline-{CONFIG}/cv.json")
 
 
@@ -99,7 +107,16 @@ def fitted_probabilities(features, index, labels, fit_rows, score_rows, combinat
 
 
 def main():
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--write-heads",
+        type=Path,
+        help="write the layer-1 model with the best stride-200 'states' heads, fitted on folds 1-4, here: the "
+        "starting heads of NHLF fine-tuning (init_head)",
+    )
+    parser.add_argument("--apply", action="store_true", help=f"write the chosen variant's model to {MODEL}")
+    parser.add_argument("--combinations", nargs="+", default=COMBINATIONS, choices=COMBINATIONS)
+    args = parser.parse_args()
     model, tokenizer = load_model(ENCODERS, "cpu", precision="fp32")
     train = load_split(DEFAULT_DATASET, CONFIG, "train")
     sequences, labels = list(train["sequence"]), np.asarray(train["label"])
@@ -108,7 +125,7 @@ def main():
     fit_rows, held_rows = stratified_folds(labels, 5, 42)[0]
     hidden = model.config.head_hidden_size
     variants = []
-    for stride, combination, settings in itertools.product(STRIDES, COMBINATIONS, SETTINGS):
+    for combination, stride, settings in itertools.product(args.combinations, STRIDES, SETTINGS):
         taken = on_stride(sequences, index, start, stride)
         cached = (
             CACHE / "variants" / f"{stride}-{combination}-{settings.weight_decay:g}-{settings.label_smoothing:g}.npz"
@@ -137,7 +154,7 @@ def main():
     level = [v for v in variants if v["held_out_auc"]["ensemble"] >= best - 0.002]
     chosen = max(level, key=lambda v: (v["stride"], v["settings"]["weight_decay"], v["settings"]["label_smoothing"]))
     report = {
-        "command": "python training/nhlf_heads.py",
+        "command": "python training/nhlf_heads.py" + (" --apply" if args.apply else ""),
         "encoders": str(ENCODERS),
         "held_out": {"folds": 5, "seed": 42, "fold": 0, "n": len(held_rows), "positives": int(labels[held_rows].sum())},
         "windows": {"bp": WINDOW, "grid_stride_bp": GRID, "train_windows_on_grid": int(len(index))},
@@ -145,23 +162,81 @@ def main():
         "chosen": {key: value for key, value in chosen.items() if not key.startswith("_")},
         "svm": svm_on_held_out(sequences, labels, fit_rows, held_rows, chosen["_ensemble"]),
     }
-    if fine_tuned := fine_tuned_held_out(train["id"], held_rows):
-        report["fine_tuned_versus_svm"] = svm_on_held_out(sequences, labels, fit_rows, held_rows, fine_tuned)
-        report["fine_tuned_versus_svm"]["ensemble_auc"] = roc_auc_score(labels[held_rows], fine_tuned)
+    if args.apply:
+        report["applied"] = apply(model, chosen, features, sequences, labels, index, start, fit_rows, held_rows)
+    if args.write_heads:
+        start_heads = [v for v in variants if (v["stride"], v["combination"]) == (200, "states")]
+        best = max(start_heads, key=lambda v: v["held_out_auc"]["ensemble"])
+        write_heads(model, best, features, sequences, labels, index, start, fit_rows, args.write_heads)
+        report["starting_heads"] = {"stride": 200, "combination": "states", "settings": best["settings"]}
     out = Path("results/experiments/heads-nhlf.json")
     out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(report["chosen"], indent=2), json.dumps(report["svm"], indent=2))
 
 
-def fine_tuned_held_out(ids, held_rows) -> np.ndarray | None:
-    """The fine-tuned NHLF members' mean fold-0 prediction (training/nhlf_finetune.sh), where all four ran."""
-    from ienhancer_elm.training.ensemble import out_of_fold
+def apply(model, chosen, features, sequences, labels, index, start, fit_rows, held_rows) -> dict:
+    """Heads fitted on all five folds ship with the layer-1 encoders; the threshold (best held-out MCC) and the
+    calibration slope come from the chosen variant's fold-0 predictions (heads fitted on folds 1-4)."""
+    settings = HeadSettings(**chosen["settings"])
+    taken = on_stride(sequences, index, start, chosen["stride"])
+    subset = {k: f[taken] for k, f in features.items()}
+    every = np.arange(len(labels))
+    heads, _ = fitted_probabilities(
+        subset, index[taken], labels, every, every, chosen["combination"], settings, model.config.head_hidden_size
+    )
+    held_out = chosen["_ensemble"]
+    kmers = model.config.kmers
+    oof = {k: {int(i): (int(labels[i]), float(p)) for i, p in zip(held_rows, chosen["_members"][k])} for k in kmers}
+    threshold = best_threshold(labels[held_rows], held_out)
+    where = f"fold 0 of 5 (seed 42), n = {len(held_rows)}, heads fitted on folds 1-4"
+    calibration = calibration_record(labels[held_rows], held_out, threshold, where)
+    for k in kmers:
+        model.member(k).head.load_state_dict(heads[k].state_dict())
+    config = model.config
+    config.threshold, config.calibration_slope = threshold, calibration["slope"]
+    config.window_bp, config.window_stride_bp = WINDOW, chosen["stride"]
+    config.window_combination = chosen["combination"]
+    write_model_folder(model, MODEL)
+    cv = {
+        "benchmark": CONFIG,
+        "encoders": f"{ENCODERS} (frozen)",
+        "chosen_kmers": kmers,
+        "threshold": threshold,
+        "cv_at_threshold": {"n": len(held_rows), **binary_metrics(labels[held_rows], held_out, threshold)},
+        "subsets_at_0.5": [
+            {key: value for key, value in row.items() if not key.startswith("_")} for row in score_subsets(oof)
+        ],
+        "windows": {"bp": WINDOW, "stride_bp": chosen["stride"], "combination": chosen["combination"]},
+        "heads": {
+            "settings": chosen["settings"],
+            "fitted_on": "all five folds of the NHLF training split, encoders frozen",
+            "threshold_and_slope_from": "fold 0, heads fitted on folds 1-4",
+            "command": "python training/nhlf_heads.py --apply",
+        },
+        "calibration": calibration,
+    }
+    (MODEL / "cv_results.json").write_text(json.dumps(cv, indent=2, default=float) + "\n", encoding="utf-8")
+    return {"threshold": threshold, "calibration_slope": calibration["slope"], "cv_at_threshold": cv["cv_at_threshold"]}
 
-    runs = [Path(f"runs/finetune_k{k}_nhlf") for k in (3, 4, 5, 6)]
-    if not all((run / "summary.json").is_file() for run in runs):
-        return None
-    members = [out_of_fold(run) for run in runs]
-    return np.array([np.mean([member[ids[i]][1] for member in members]) for i in held_rows])
+
+def write_heads(model, variant, features, sequences, labels, index, start, fit_rows, folder: Path) -> None:
+    """The encoders with `variant`'s heads fitted on folds 1-4 (fold 0 stays held out for fine-tuning)."""
+    taken = on_stride(sequences, index, start, variant["stride"])
+    subset = {k: f[taken] for k, f in features.items()}
+    settings = HeadSettings(**variant["settings"])
+    hidden = model.config.head_hidden_size
+    heads, _ = fitted_probabilities(
+        subset, index[taken], labels, fit_rows, fit_rows, variant["combination"], settings, hidden
+    )
+    for k, head in heads.items():
+        model.member(k).head.load_state_dict(head.state_dict())
+    config = model.config
+    config.window_bp, config.window_stride_bp, config.window_combination = (
+        WINDOW,
+        variant["stride"],
+        variant["combination"],
+    )
+    write_model_folder(model, folder)
 
 
 def svm_on_held_out(sequences, labels, fit_rows, held_rows, ensemble) -> dict:

@@ -1,20 +1,16 @@
 #!/usr/bin/env bash
-# The NHLF model (Enhancer-IF, docs/nhlf.md): the layer-1 encoders fine-tuned on NHLF windows
-# (training/nhlf_finetune.sh), assembled with the threshold and calibration from held-out NHLF training
-# predictions; then, once, the test split: the model against the k-mer baseline, the baseline's own report,
-# the length-leak check, and the card. Called by training/release.sh.
+# The NHLF model (Enhancer-IF, docs/nhlf.md): heads fitted on the frozen layer-1 encoders' window states,
+# chosen on held-out NHLF training sequences (training/nhlf_heads.py --apply); then, once, the test split: the
+# model against the k-mer baseline, the baseline's own report, the length-leak check, and the card. Called by
+# training/release.sh.
 #   bash training/release_nhlf.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=enhancer_if_nhlf
 model=models/ienhancer-elm-nhlf
-if compgen -G "runs/finetune_k3_nhlf/summary.json" >/dev/null; then # the fine-tuning runs are here
-    python training/build_ensemble.py training/configs/ensemble_nhlf.json --output_dir "$model" --release true
-else
-    echo "no NHLF fine-tuning runs in runs/: keeping the shipped $model as it is" >&2
-fi
 baseline=runs/baseline-$config/model.joblib # the k-mer yardstick, chosen by CV on the training split
 [ -f "$baseline" ] || ienhancer-elm baseline --config "$config" -o "runs/baseline-$config"
+python training/nhlf_heads.py --apply # held-out comparison with the baseline needs its cv.json
 cp "runs/baseline-$config/cv.json" results/baseline-nhlf-cv.json
 ienhancer-elm evaluate --model "$model" --config "$config" --against "$baseline" \
     -o results/ienhancer-elm-nhlf-test.json --plot results/ienhancer-elm-nhlf-test.png

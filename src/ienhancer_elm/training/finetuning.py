@@ -46,7 +46,9 @@ class FinetuneArguments(MemberSize, RunSettings):
         default="",
         metadata={
             "help": "an ensemble folder whose member of this k gives the head its starting weights (with --init "
-            "its encoder): a fresh head on features of norm in the tens starts with its Tanh units saturated"
+            "its encoder): a fresh head on features of norm in the tens starts with its Tanh units saturated. A head "
+            "refitted on standardised features (training/heads.py) needs head_dropout 0: dropout on the raw features "
+            "undoes the standardisation folded into its first layer"
         },
     )
     hidden_dropout_prob: float = 0.1
