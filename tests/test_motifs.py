@@ -135,3 +135,13 @@ def test_motif_settings_that_cannot_work_are_refused_together():
         MotifSettings(window=0, q_cutoff=0.0)
     with pytest.raises(MotifError, match=r"window \(4\) must cover a seed \(6 bases\)"):
         MotifSettings(window=4)
+
+
+def test_explain_refuses_a_sequence_the_model_reads_in_windows(tmp_path, capsys):
+    from ienhancer_elm.cli import main
+
+    from conftest import REPO
+
+    long = "ACGTTGCAGGATTACA" * 20  # 320 bp: the shipped model reads it in 200 bp windows
+    assert main(["explain", long, "--model", str(REPO / "models" / "ienhancer-elm-layer1"), "-o", "e.png"]) == 2
+    assert "320 bp; the model reads sequences longer than 200 bp in windows" in capsys.readouterr().err

@@ -422,7 +422,7 @@ def run_explain(args) -> int:
     from .predict import load_model
     from .sequences import Record, read_records
 
-    if Path(args.sequence).is_file():
+    if _names_a_file(args.sequence):
         record = next(iter(read_records(args.sequence)), None)
         if record is None:
             raise ExplainError(f"{args.sequence}: no sequence in the file")
@@ -431,6 +431,13 @@ def run_explain(args) -> int:
     model, tokenizer = load_model(args.model, "cpu")
     print(explain_sequence(model, tokenizer, record, args.output))
     return 0
+
+
+def _names_a_file(text: str) -> bool:
+    try:
+        return Path(text).is_file()
+    except OSError:  # a sequence longer than a file name may be (ENAMETOOLONG)
+        return False
 
 
 def run_data_build(args) -> int:

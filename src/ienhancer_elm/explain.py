@@ -25,6 +25,12 @@ def explain_sequence(model, tokenizer, record: Record, path) -> str:
     if row.error:
         raise ExplainError(f"record {record.id}: {row.error}")
     sequence = "".join(record.sequence.split()).upper()
+    window = model.config.window_bp
+    if window and len(sequence) > window:
+        raise ExplainError(
+            f"record {record.id}: {len(sequence)} bp; the model reads sequences longer than {window} bp in windows, "
+            f"and attention is drawn over one: give a stretch of at most {window} bp"
+        )
     figure = new_figure(figsize=(max(8, len(sequence) / 25), 1.6 * len(model.config.kmers)))
     axes = figure.subplots(len(model.config.kmers), 1, sharex=True, squeeze=False)
     for axis, k in zip(axes[:, 0], model.config.kmers):
