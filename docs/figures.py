@@ -599,11 +599,17 @@ def nhlf_length_leak() -> str:
         + " | ".join(model_card._figure(central[m]) for m in ("AUC_ROC", "BACC", "MCC"))
         + " |"
     )
-    auc = report["model_auc"]
-    return "\n".join(rows) + (
-        f"\n\nNHLF model AUC on whole sequences {auc['whole_sequences']['value']:.3f}, on their central 400 bp "
-        f"{auc['central_400_bp']['value']:.3f}: whole minus central {auc['whole_minus_central']:+.3f}.\n"
-    )
+    rows.append("")
+    rows += _header("model", "AUC, whole sequences", "AUC, central 400 bp", "whole minus central")
+    for label, auc in (
+        ("NHLF ensemble", report["model_auc"]),
+        ("k-mer baseline (sees no length)", report["baseline_auc"]),
+    ):
+        rows.append(
+            f"| {label} | {model_card._figure(auc['whole_sequences'])} | {model_card._figure(auc['central_400_bp'])} | "
+            f"{auc['whole_minus_central']:+.3f} |"
+        )
+    return "\n".join(rows) + "\n"
 
 
 RENDERERS = {

@@ -18,4 +18,4 @@ ienhancer-elm evaluate --model "$baseline" --config "$config" -o results/baselin
 python training/nhlf_length_leak.py
 ienhancer-elm card "$model" --repo-id ienhancer-elm/ienhancer-elm-nhlf \
     --summary "iEnhancer-ELM for one cell line (Enhancer-IF, NHLF): is a 400-1,000 bp human DNA sequence an enhancer in normal human lung fibroblasts?" \
-    --evaluation results/ienhancer-elm-nhlf-test.json
+    --evaluation results/ienhancer-elm-nhlf-test.json --widget examples/nhlf_sample.fasta

@@ -32,6 +32,13 @@ def _read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
+BENCHMARK_NAMES = {
+    "layer1": "iEnhancer-2L layer1",
+    "layer2": "iEnhancer-2L layer2",
+    "enhancer_if_nhlf": "Enhancer-IF NHLF",
+}
+
+
 def front_matter(config: IEnhancerELMConfig, repo_id: str, evaluations: list[dict], widget: str) -> str:
     positive = config.labels[1]
     lines = [
@@ -65,16 +72,20 @@ def _model_index(repo_id: str, evaluations: list[dict]) -> list[str]:
             "      - task:",
             "          type: text-classification",
             "        dataset:",
-            f"          name: iEnhancer-2L {data['config']} ({data['split']})",
+            f"          name: {BENCHMARK_NAMES.get(data['config'], data['config'])} ({data['split']})",
             f"          type: {DATASET_REPO}",
             f"          config: {data['config']}",
             f"          split: {data['split']}",
             "        metrics:",
         ]
-        for name, hub_name in (("ACC", "accuracy"), ("MCC", "matthews_correlation"), ("AUC_ROC", "roc_auc")):
+        figures = report["results"]["all"]
+        names = (("ACC", "accuracy"), ("MCC", "matthews_correlation"), ("AUC_ROC", "roc_auc"))
+        if "BACC" in shown_metrics(report["results"]):  # unbalanced classes: the accuracy to read
+            names += (("BACC", "balanced_accuracy"),)
+        for name, hub_name in names:
             lines += [
                 f"          - type: {hub_name}",
-                f"            value: {report['results']['all'][name]['value']:.3f}",
+                f"            value: {figures[name]['value']:.3f}",
             ]
     return lines
 

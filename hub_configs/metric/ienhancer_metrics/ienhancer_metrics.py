@@ -13,9 +13,16 @@ import warnings
 import datasets
 import evaluate
 import numpy as np
-from sklearn.metrics import accuracy_score, average_precision_score, matthews_corrcoef, recall_score, roc_auc_score
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    balanced_accuracy_score,
+    matthews_corrcoef,
+    recall_score,
+    roc_auc_score,
+)
 
-METRICS = ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR")
+METRICS = ("ACC", "MCC", "Sn", "Sp", "AUC_ROC", "AUC_PR", "BACC")
 
 _DESCRIPTION = """\
 ACC, MCC, sensitivity (Sn, recall of class 1), specificity (Sp, recall of class 0), AUC-ROC and AUC-PR
@@ -31,7 +38,7 @@ Args:
     n_resamples (int): bootstrap resamples. Defaults to 1000.
     seed (int): seed of the resampling (numpy's default_rng). Defaults to 0.
 Returns:
-    For each of ACC, MCC, Sn, Sp, AUC_ROC, AUC_PR: {"value": float, "ci95": [low, high]}; and "n" (sequences)
+    For each of ACC, MCC, Sn, Sp, AUC_ROC, AUC_PR, BACC: {"value": float, "ci95": [low, high]}; and "n" (sequences)
     and "positives" (references equal to 1). A metric undefined on the data (MCC and the AUCs with one
     class only) is NaN.
 Examples:
@@ -87,6 +94,7 @@ def binary_metrics(labels, probabilities, threshold=0.5):
         "Sp": recall_score(labels, calls, pos_label=0, zero_division=np.nan),
         "AUC_ROC": roc_auc_score(labels, probabilities) if both_classes else float("nan"),
         "AUC_PR": average_precision_score(labels, probabilities) if both_classes else float("nan"),
+        "BACC": balanced_accuracy_score(labels, calls) if both_classes else float("nan"),
     }
 
 
