@@ -279,3 +279,17 @@ def test_a_planted_enhancer_is_called_at_0_01_and_ordinary_genome_at_about_the_r
     shares = {rate: float(np.mean(ordinary_p <= rate)) for rate in (0.01, 0.05)}
     assert 0.01 / 4 <= shares[0.01] <= 0.01 * 3, shares  # about the nominal rate (neighbouring windows overlap)
     assert 0.05 / 2 <= shares[0.05] <= 0.05 * 2, shares
+
+
+def test_a_record_longer_than_the_background_windows_gets_no_p_value():
+    from types import SimpleNamespace
+
+    from ienhancer_elm.background import Background
+    from ienhancer_elm.predict import Prediction, table_cells, table_header
+
+    model = SimpleNamespace(config=SimpleNamespace(kmers=[3]))
+    background = Background([0.9, 0.2, 0.5, 0.2, 0.1], window=200, stride=50, max_n_fraction=0.1)
+    header = table_header(model, background=background)
+    short, long = (Prediction(name, length, 0.6, "enhancer") for name, length in (("short", 200), ("long", 201)))
+    assert table_cells(model, short, background=background)[header.index("background_p")] == "0.333333"
+    assert table_cells(model, long, background=background)[header.index("background_p")] == ""

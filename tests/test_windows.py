@@ -133,3 +133,21 @@ print(row.error, row.probability, float(auto.probabilities[0]), enhancer, piped[
     error, *scores, pipe_label, predict_label = run_python(code, tmp_path).split()
     assert error == "None" and pipe_label == predict_label
     assert max(map(float, scores)) - min(map(float, scores)) < 1e-5
+
+
+def test_members_in_any_order_and_every_members_position_limit():
+    from ienhancer_elm import IEnhancerELMConfig
+
+    model = tiny_model(kmers=(4, 3))  # the largest k is not the last: its windows are still the ones checked
+    model.config.window_bp, model.config.window_stride_bp = 100, 100
+    readable = random_dna(100, seed=10)
+    tokenizer = KmerTokenizer(kmers=(4, 3), model_max_length=10_000)
+    with torch.no_grad():
+        gap = model(**tokenizer([readable + "N" * 100], return_tensors="pt")).member_probabilities
+        alone = model(**tokenizer([readable], return_tensors="pt")).member_probabilities
+    assert torch.allclose(gap, alone, atol=1e-5)
+    whole = tiny_model(kmers=(3, 6))  # 513 bp: 510 tokens for k=6, within 512 positions, but 513 for k=3
+    with pytest.raises(ValueError, match="513 tokens for k=3, more than the 512 positions"):
+        whole(**KmerTokenizer(kmers=(3, 6), model_max_length=10_000)([random_dna(513, seed=11)], return_tensors="pt"))
+    with pytest.raises(ValueError, match="window_bp 600 gives 600 tokens for k=3"):
+        IEnhancerELMConfig(kmers=[3, 6], window_bp=600)

@@ -2,9 +2,10 @@
 # Fine-tune the layer-1 model's four encoders on NHLF (Enhancer-IF): every training sequence is read whole in
 # 200 bp windows (the length the encoders were trained on) and the member's head reads the mean of the windows'
 # pooled states, so the loss is on the sequence; each head starts from one fitted on the frozen encoders' states
-# (a fresh one starts saturated and barely learns); fold 0 of 5 held out, the epoch chosen by its AUC, the fold
-# model ships, as for layer 1. Run it again after an interruption and it goes on where it stopped; then
-# training/release_nhlf.sh assembles the ensemble. `KMERS="3"` runs some members only.
+# (a fresh one starts saturated and barely learns); fold 0 of 5 held out, the epoch chosen by its AUC. Run it
+# again after an interruption and it goes on where it stopped; `KMERS="3"` runs some members only. An experiment:
+# the shipped NHLF model is heads on the frozen encoders (training/release_nhlf.sh); a fine-tuned ensemble would
+# be assembled by `python training/build_ensemble.py training/configs/ensemble_nhlf.json`.
 #   bash training/nhlf_finetune.sh [ACCELERATE_CONFIG]      (default: training/accelerate/cpu.yaml)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -301,21 +301,24 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
 
     def _windows(self, inputs: dict) -> Windows | None:
         """The windows to read the batch in, or None where every sequence is read whole."""
-        k = self.config.kmers[-1]  # the largest k: its [UNK]s cover those of the others
+        config = self.config
+        if config.window_bp is None:
+            for k in config.kmers:
+                positions = config.member_configs[str(k)]["max_position_embeddings"]
+                if inputs[k][0].shape[1] > positions:
+                    raise ValueError(
+                        f"{inputs[k][0].shape[1]} tokens for k={k}, more than the {positions} positions the members "
+                        "take; this model has no window_bp to read longer sequences in windows: scan them "
+                        "(`ienhancer-elm scan`)"
+                    )
+            return None
+        k = max(config.kmers)  # its [UNK]s cover those of the others
         ids, mask, _ = inputs[k]
+        window, stride = config.window_bp, config.window_stride_bp
+        if ids.shape[1] - 2 + k - 1 <= window:  # from the padded width: no look at the values, no device sync
+            return None
         tokens = mask.sum(dim=1) if mask is not None else torch.full((len(ids),), ids.shape[1], device=ids.device)
         bases = tokens - 2 + k - 1
-        window, stride = self.config.window_bp, self.config.window_stride_bp
-        positions = self.config.member_configs[str(k)]["max_position_embeddings"]
-        if window is None:
-            if ids.shape[1] > positions:
-                raise ValueError(
-                    f"{ids.shape[1]} tokens, more than the {positions} positions the members take; this model has "
-                    "no window_bp to read longer sequences in windows: scan them (`ienhancer-elm scan`)"
-                )
-            return None
-        if int(bases.max()) <= window:
-            return None
         spans = [
             (row, start, min(window, n))
             for row, n in enumerate(bases.tolist())
@@ -323,7 +326,7 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
         ]
         row, start, length = (torch.tensor(column, device=ids.device) for column in zip(*spans))
         windows = Windows(
-            row, start, length, torch.ones(len(spans), device=ids.device), len(ids), self.config.window_combination
+            row, start, length, torch.ones(len(spans), device=ids.device), len(ids), config.window_combination
         )
         window_ids, _ = windows.token_inputs(ids, k)
         readable = (window_ids >= len(SPECIAL_TOKENS)).any(dim=1).float()  # some k-mer, not only [UNK]

@@ -103,6 +103,14 @@ class IEnhancerELMConfig(PretrainedConfig):
         self.kmers = kmers
         given = {str(key): value for key, value in (member_configs or {}).items()}
         self.member_configs = {str(k): _member_config(k, given.get(str(k))) for k in kmers}
+        if self.window_bp is not None:
+            for k in kmers:
+                positions = self.member_configs[str(k)]["max_position_embeddings"]
+                if self.window_bp - k + 3 > positions:
+                    raise ValueError(
+                        f"window_bp {self.window_bp} gives {self.window_bp - k + 3} tokens for k={k}, more than its "
+                        f"{positions} positions"
+                    )
         self.head_hidden_size = int(head_hidden_size)
         self.head_dropout = float(head_dropout)
         self.threshold = float(threshold)

@@ -32,6 +32,7 @@ def _read_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
+RECIPES = {"ienhancer2l": "training/recipe.sh", "enhancer_if_nhlf": "training/release_nhlf.sh"}
 BENCHMARK_NAMES = {
     "layer1": "iEnhancer-2L layer1",
     "layer2": "iEnhancer-2L layer2",
@@ -181,8 +182,13 @@ def _heads_and_calibration(cv: dict) -> list[str]:
             "The members' heads were then refitted on the frozen encoders' pooled features (standardised, weight "
             f"decay {settings['weight_decay']:g}, label smoothing {settings['label_smoothing']:g}; the paper's head "
             f"shape, the standardisation folded in), {heads['fitted_on']}; the threshold and the calibration slope "
-            f"come from {heads['threshold_and_slope_from']} (`{heads['command']}`). Heads trained end to end "
-            "saturated (most Tanh units at +-1), so that many sequences got the very same score.",
+            f"come from {heads['threshold_and_slope_from']} (`{heads['command']}`)."
+            + (
+                " Heads trained end to end saturated (most Tanh units at +-1), so that many sequences got the very "
+                "same score."
+                if cv.get("benchmark", "ienhancer2l") == "ienhancer2l"
+                else ""
+            ),
         ]
     if calibration := cv.get("calibration"):
         lines += [
@@ -261,6 +267,7 @@ def render_model_card(folder: str | Path, evaluations: list[dict], repo_id: str,
         kmers=", ".join(map(str, config.kmers)),
         sizes=size_line,
         input=input_line(config, _tokenizer_max_length(folder)),
+        recipe=RECIPES[_read_json(folder / "cv_results.json").get("benchmark", "ienhancer2l")],
         threshold=config.threshold,
         slope=f"{config.calibration_slope:.3g}",
         benchmark=benchmark_sections(folder, evaluations, config),
@@ -294,7 +301,8 @@ def input_line(config: IEnhancerELMConfig, max_length: int) -> str:
         )
     combined = {
         "probability": "each member's window probabilities are averaged",
-        "states": "each member's head reads the mean of its windows' pooled states",
+        "states": "each member's head reads the mean of its windows' pooled states (the heads were fitted on such "
+        "means, so a sequence of one window, and `scan`'s windows, lie off what they were fitted on)",
     }[config.window_combination]
     return (
         f"DNA of {max(config.kmers)} to {max_length - 2 + min(config.kmers) - 1:,} bp. A sequence of at most "

@@ -129,6 +129,18 @@ def roc_auc(labels, probabilities) -> float:
 TRAINED_BP = 200  # the length of iEnhancer-2L's sequences, which the members are fine-tuned on
 
 
+def window_settings(configs) -> dict:
+    """How the ensemble reads long sequences: as its members were trained and chosen to (all alike), or, for
+    members that read whole 200 bp sequences, in windows of that length every half window."""
+    settings = {(c.window_bp, c.window_stride_bp, c.window_combination) for c in configs}
+    if len(settings) > 1:
+        raise ValueError(f"the members read long sequences differently: {sorted(settings, key=str)}")
+    window, stride, combination = settings.pop()
+    if window is None:
+        return {"window_bp": TRAINED_BP, "window_stride_bp": TRAINED_BP // 2}
+    return {"window_bp": window, "window_stride_bp": stride, "window_combination": combination}
+
+
 def assemble(
     member_dirs: dict[int, Path], threshold: float, slope: float = 1.0
 ) -> IEnhancerELMForSequenceClassification:
@@ -142,9 +154,7 @@ def assemble(
         threshold=threshold,
         calibration_slope=slope,
         labels=first.labels,
-        # longer sequences are read in windows of the length the members were fine-tuned on
-        window_bp=TRAINED_BP,
-        window_stride_bp=TRAINED_BP // 2,
+        **window_settings([m.config for m in members.values()]),
     )
     ensemble = IEnhancerELMForSequenceClassification(config)
     for k, member in members.items():
