@@ -281,13 +281,13 @@ def test_a_planted_enhancer_is_called_at_0_01_and_ordinary_genome_at_about_the_r
     assert 0.05 / 2 <= shares[0.05] <= 0.05 * 2, shares
 
 
-def test_a_record_longer_than_the_background_windows_gets_no_p_value():
+def test_a_record_the_model_reads_in_windows_gets_no_p_value():
     from types import SimpleNamespace
 
     from ienhancer_elm.background import Background
     from ienhancer_elm.predict import Prediction, table_cells, table_header
 
-    model = SimpleNamespace(config=SimpleNamespace(kmers=[3]))
+    model = SimpleNamespace(config=SimpleNamespace(kmers=[3], window_bp=200))
     background = Background([0.9, 0.2, 0.5, 0.2, 0.1], window=200, stride=50, max_n_fraction=0.1)
     header = table_header(model, background=background)
     short, long = (Prediction(name, length, 0.6, "enhancer") for name, length in (("short", 200), ("long", 201)))

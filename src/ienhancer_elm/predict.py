@@ -240,11 +240,13 @@ def table_cells(
     model, row: Prediction, strength_row: Prediction | None = None, strength: bool = False, background=None
 ) -> list[str]:
     """One record's cells under `table_header`: numbers with six decimals, p-values with six significant
-    digits (the smallest is 1 / (n + 1) for n background windows), empty where there is none (and for a record
-    longer than the background's windows)."""
+    digits (the smallest is 1 / (n + 1) for n background windows), empty where there is none, and for a record
+    the model reads in windows: its score is a mean over windows, which a background of single windows does not
+    describe."""
     members = [_number(row.member_probabilities.get(k)) for k in model.config.kmers]
     layer2 = [_number(strength_row.probability), strength_row.label] if strength_row else ["", ""]
-    p_value = [] if background is None else [_p_value(background, row.probability, background.window, row.length)]
+    windowed = bool(model.config.window_bp) and row.length > model.config.window_bp
+    p_value = [] if background is None else ["" if windowed else _p_value(background, row.probability)]
     return [
         row.id,
         str(row.length),
@@ -261,12 +263,8 @@ def _number(value) -> str:
     return "" if value is None else f"{value:.6f}"
 
 
-def _p_value(background, probability: float | None, window: int, length: int) -> str:
-    """Empty for a record longer than the background's windows: its score is a mean over windows, which the
-    background of single windows does not describe."""
-    if probability is None or length > window:
-        return ""
-    return f"{background.p_values([probability])[0]:.6g}"
+def _p_value(background, probability: float | None) -> str:
+    return "" if probability is None else f"{background.p_values([probability])[0]:.6g}"
 
 
 def predict_records(
