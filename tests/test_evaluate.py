@@ -46,6 +46,17 @@ def test_baseline_is_chosen_by_cv_and_evaluated(dataset, tmp_path):
     assert main(["baseline", "--dataset", str(dataset), "-o", str(tmp_path / "baseline")]) == 0
     cv = json.loads((tmp_path / "baseline" / "cv.json").read_text())
     assert cv["chosen"] in cv["cv_auc_by_candidate"] and cv["cv_metrics"]["AUC_ROC"] > 0.7
+    import joblib
+    import numpy as np
+
+    from ienhancer_elm.baseline import refit_chosen
+    from ienhancer_elm.evaluation import load_split
+
+    train = load_split(str(dataset), "layer1", "train")  # what cv.json names, fitted again, is the saved model
+    again = refit_chosen(cv, train["sequence"], train["label"])
+    saved = joblib.load(tmp_path / "baseline" / "model.joblib")["model"]
+    texts = np.asarray(train["sequence"][:10], dtype=object)
+    assert np.allclose(again.predict_proba(texts), saved.predict_proba(texts))
     out = tmp_path / "baseline.json"
     model = str(tmp_path / "baseline" / "model.joblib")
     assert main(["evaluate", "--model", model, "--dataset", str(dataset), "--resamples", "50", "-o", str(out)]) == 0

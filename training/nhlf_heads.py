@@ -242,18 +242,13 @@ def write_heads(model, variant, features, sequences, labels, index, start, fit_r
 def svm_on_held_out(sequences, labels, fit_rows, held_rows, ensemble) -> dict:
     """The k-mer baseline (the candidate and parameters its CV on the whole training split chose, `ienhancer-elm
     baseline`) fitted on folds 1-4 and scored on fold 0, paired against the ensemble there."""
-    from sklearn.base import clone
+    from ienhancer_elm.baseline import refit_chosen
 
-    from ienhancer_elm.baseline import candidates
-
-    found = BASELINE_CV if BASELINE_CV.is_file() else None
-    if found is None:
+    if not BASELINE_CV.is_file():
         raise SystemExit(f"no {BASELINE_CV}: run `ienhancer-elm baseline --config {CONFIG} -o {BASELINE_CV.parent}`")
-    cv = json.loads(found.read_text())
-    pipeline, _ = candidates(cv["seed"])[cv["chosen"]]
+    cv = json.loads(BASELINE_CV.read_text())
     texts = np.asarray(sequences, dtype=object)
-    model = clone(pipeline).set_params(**cv["params"]).fit(texts[fit_rows], labels[fit_rows])
-    svm = model.predict_proba(texts[held_rows])[:, 1]
+    svm = refit_chosen(cv, texts[fit_rows], labels[fit_rows]).predict_proba(texts[held_rows])[:, 1]
     held = labels[held_rows]
     difference = paired_differences(held, ensemble, svm, (0.5, 0.5))
     return {

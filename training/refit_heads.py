@@ -157,9 +157,7 @@ def main():
 def versus_baseline(config, sequences, labels, fit_rows, held_rows, chosen, pooled, hidden) -> dict:
     """Held-out figures of the chosen heads minus the k-mer baseline's (the candidate its CV chose, fitted on
     folds 1-4), with paired bootstrap intervals on fold 0."""
-    from sklearn.base import clone
-
-    from ienhancer_elm.baseline import candidates
+    from ienhancer_elm.baseline import refit_chosen
     from ienhancer_elm.metrics import paired_differences
 
     settings = HeadSettings(**chosen["settings"])
@@ -174,10 +172,8 @@ def versus_baseline(config, sequences, labels, fit_rows, held_rows, chosen, pool
         axis=0,
     )
     cv = json.loads(Path(f"results/baseline-{config}-cv.json").read_text())
-    pipeline, _ = candidates(cv["seed"])[cv["chosen"]]
-    svm = clone(pipeline).set_params(**cv["params"])
     texts = np.asarray(sequences, dtype=object)
-    theirs = svm.fit(texts[fit_rows], labels[fit_rows]).predict_proba(texts[held_rows])[:, 1]
+    theirs = refit_chosen(cv, texts[fit_rows], labels[fit_rows]).predict_proba(texts[held_rows])[:, 1]
     return {
         "baseline": f"{cv['chosen']} {cv['params']}, fitted on folds 1-4",
         "baseline_auc": roc_auc_score(labels[held_rows], theirs),

@@ -60,6 +60,15 @@ def candidates(seed: int) -> dict[str, tuple]:
     }
 
 
+def refit_chosen(cv: dict, sequences, labels):
+    """The candidate and parameters a `select_baseline` run chose (its `cv.json`), fitted again on other data,
+    such as the folds a held-out comparison trains on."""
+    from sklearn.base import clone
+
+    pipeline, _ = candidates(cv["seed"])[cv["chosen"]]
+    return clone(pipeline).set_params(**cv["params"]).fit(np.asarray(sequences, dtype=object), np.asarray(labels))
+
+
 def select_baseline(sequences, labels, seed: int = 0, folds: int = 5) -> dict:
     """Grid-search each candidate by stratified k-fold AUC-ROC on the training data alone; the best
     one, refit on all of it, comes back with its out-of-fold predictions and figures (threshold 0.5)."""
