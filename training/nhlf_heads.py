@@ -39,6 +39,7 @@ from ienhancer_elm.predict import load_model
 from ienhancer_elm.training.ensemble import best_threshold, calibration_record, score_subsets
 from ienhancer_elm.training.finetuning import stratified_folds
 from ienhancer_elm.training.heads import HeadSettings, fit_head, head_probabilities, pooled_features
+from ienhancer_elm.training.spectrum import choose_weight, ship_spectrum
 
 CONFIG = "enhancer_if_nhlf"
 ENCODERS = Path("models/ienhancer-elm-layer1")
@@ -153,6 +154,9 @@ def main():
     best = max(v["held_out_auc"]["ensemble"] for v in variants)
     level = [v for v in variants if v["held_out_auc"]["ensemble"] >= best - 0.002]
     chosen = max(level, key=lambda v: (v["stride"], v["settings"]["weight_decay"], v["settings"]["label_smoothing"]))
+    bert_held_out = np.stack(list(chosen["_members"].values()))
+    spectrum, chosen["_ensemble"] = choose_weight(sequences, labels, fit_rows, held_rows, bert_held_out)
+    print(json.dumps(spectrum["candidates"]), flush=True)
     report = {
         "command": "python training/nhlf_heads.py" + (" --apply" if args.apply else ""),
         "encoders": str(ENCODERS),
@@ -160,10 +164,12 @@ def main():
         "windows": {"bp": WINDOW, "grid_stride_bp": GRID, "train_windows_on_grid": int(len(index))},
         "variants": [{key: value for key, value in v.items() if not key.startswith("_")} for v in variants],
         "chosen": {key: value for key, value in chosen.items() if not key.startswith("_")},
+        "spectrum": spectrum,
         "svm": svm_on_held_out(sequences, labels, fit_rows, held_rows, chosen["_ensemble"]),
     }
     if args.apply:
-        report["applied"] = apply(model, chosen, features, sequences, labels, index, start, fit_rows, held_rows)
+        windows = (index, start)
+        report["applied"] = apply(model, chosen, spectrum["chosen"], features, sequences, labels, windows, held_rows)
     if args.write_heads:
         start_heads = [v for v in variants if (v["stride"], v["combination"]) == (200, "states")]
         best = max(start_heads, key=lambda v: v["held_out_auc"]["ensemble"])
@@ -174,9 +180,11 @@ def main():
     print(json.dumps(report["chosen"], indent=2), json.dumps(report["svm"], indent=2))
 
 
-def apply(model, chosen, features, sequences, labels, index, start, fit_rows, held_rows) -> dict:
-    """Heads fitted on all five folds ship with the layer-1 encoders; the threshold (best held-out MCC) and the
-    calibration slope come from the chosen variant's fold-0 predictions (heads fitted on folds 1-4)."""
+def apply(model, chosen, spectrum_choice, features, sequences, labels, windows, held_rows) -> dict:
+    """Heads and spectrum member fitted on all five folds ship with the layer-1 encoders; the threshold (best
+    held-out MCC) and the calibration slope come from the chosen ensemble's fold-0 predictions (heads and spectrum
+    member fitted on folds 1-4)."""
+    index, start = windows
     settings = HeadSettings(**chosen["settings"])
     taken = on_stride(sequences, index, start, chosen["stride"])
     subset = {k: f[taken] for k, f in features.items()}
@@ -188,10 +196,11 @@ def apply(model, chosen, features, sequences, labels, index, start, fit_rows, he
     kmers = model.config.kmers
     oof = {k: {int(i): (int(labels[i]), float(p)) for i, p in zip(held_rows, chosen["_members"][k])} for k in kmers}
     threshold = best_threshold(labels[held_rows], held_out)
-    where = f"fold 0 of 5 (seed 42), n = {len(held_rows)}, heads fitted on folds 1-4"
+    where = f"fold 0 of 5 (seed 42), n = {len(held_rows)}, heads and spectrum member fitted on folds 1-4"
     calibration = calibration_record(labels[held_rows], held_out, threshold, where)
     for k in kmers:
         model.member(k).head.load_state_dict(heads[k].state_dict())
+    model, spectrum = ship_spectrum(model, sequences, labels, spectrum_choice)
     config = model.config
     config.threshold, config.calibration_slope = threshold, calibration["slope"]
     config.window_bp, config.window_stride_bp = WINDOW, chosen["stride"]
@@ -210,9 +219,10 @@ def apply(model, chosen, features, sequences, labels, index, start, fit_rows, he
         "heads": {
             "settings": chosen["settings"],
             "fitted_on": "all five folds of the NHLF training split, encoders frozen",
-            "threshold_and_slope_from": "fold 0, heads fitted on folds 1-4",
+            "threshold_and_slope_from": "fold 0, heads and spectrum member fitted on folds 1-4",
             "command": "python training/nhlf_heads.py --apply",
         },
+        "spectrum": spectrum,
         "calibration": calibration,
     }
     (MODEL / "cv_results.json").write_text(json.dumps(cv, indent=2, default=float) + "\n", encoding="utf-8")

@@ -42,6 +42,7 @@ from ienhancer_elm.training.heads import (
     saturated_share,
     shipped_held_out_fold,
 )
+from ienhancer_elm.training.spectrum import choose_weight, ship_spectrum
 
 GENOME = "data/genome/hg38_chr2_1-2333275.fa.gz"
 VARIANTS = [
@@ -136,7 +137,16 @@ def main():
             flush=True,
         )
     chosen = choose(variants)
-    against = versus_baseline(args.config, sequences, labels, fit_rows, held_rows, chosen, pooled, hidden)
+    settings = HeadSettings(**chosen["settings"])
+    held_members = {
+        k: head_probabilities(
+            fit_head(pooled["train"][k][fit_rows], labels[fit_rows], hidden, settings), pooled["train"][k][held_rows]
+        )
+        for k in kmers
+    }
+    spectrum, ensemble = choose_weight(sequences, labels, fit_rows, held_rows, np.stack(list(held_members.values())))
+    print(json.dumps(spectrum["candidates"]), flush=True)
+    against = versus_baseline(args.config, sequences, labels, fit_rows, held_rows, ensemble)
     report = {
         "model": str(args.model),
         "config": args.config,
@@ -145,32 +155,23 @@ def main():
         "shipped": shipped,
         "variants": variants,
         "chosen": chosen["settings"],
+        "spectrum": spectrum,
         "versus_baseline": against,
     }
     if args.apply:
-        report["applied"] = apply(model, args.model, chosen, pooled, labels, fit_rows, held_rows, hidden)
+        fold_0 = (held_rows, held_members, ensemble)
+        report["applied"] = apply(model, args.model, settings, spectrum["chosen"], pooled, sequences, labels, fold_0)
     out = Path("results/experiments") / f"heads-{args.config}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(out)
 
 
-def versus_baseline(config, sequences, labels, fit_rows, held_rows, chosen, pooled, hidden) -> dict:
-    """Held-out figures of the chosen heads minus the k-mer baseline's (the candidate its CV chose, fitted on
-    folds 1-4), with paired bootstrap intervals on fold 0."""
+def versus_baseline(config, sequences, labels, fit_rows, held_rows, ours) -> dict:
+    """Held-out figures of the chosen ensemble (`ours`, its fold-0 probabilities) minus the k-mer baseline's (the
+    candidate its CV chose, fitted on folds 1-4), with paired bootstrap intervals on fold 0."""
     from ienhancer_elm.baseline import refit_chosen
     from ienhancer_elm.metrics import paired_differences
 
-    settings = HeadSettings(**chosen["settings"])
-    ours = np.mean(
-        [
-            head_probabilities(
-                fit_head(pooled["train"][k][fit_rows], labels[fit_rows], hidden, settings),
-                pooled["train"][k][held_rows],
-            )
-            for k in pooled["train"]
-        ],
-        axis=0,
-    )
     cv = json.loads(Path(f"results/baseline-{config}-cv.json").read_text())
     texts = np.asarray(sequences, dtype=object)
     theirs = refit_chosen(cv, texts[fit_rows], labels[fit_rows]).predict_proba(texts[held_rows])[:, 1]
@@ -182,25 +183,20 @@ def versus_baseline(config, sequences, labels, fit_rows, held_rows, chosen, pool
     }
 
 
-def apply(model, folder: Path, chosen: dict, pooled, labels, fit_rows, held_rows, hidden) -> dict:
-    """Fold-fitted heads give the held-out threshold and slope; heads fitted on all five folds ship."""
-    settings = HeadSettings(**chosen["settings"])
-    kmers = model.config.kmers
-    members = {
-        k: head_probabilities(
-            fit_head(pooled["train"][k][fit_rows], labels[fit_rows], hidden, settings), pooled["train"][k][held_rows]
-        )
-        for k in kmers
-    }
-    held_out = np.mean(list(members.values()), axis=0)
-    oof = {k: {int(i): (int(labels[i]), float(p)) for i, p in zip(held_rows, members[k])} for k in kmers}
-    subsets = score_subsets(oof)  # every member subset, for the card, as build_ensemble reports it
+def apply(model, folder: Path, settings, spectrum_choice, pooled, sequences, labels, fold_0) -> dict:
+    """The fold-0 predictions of the heads (and spectrum member) fitted on folds 1-4 give the threshold and slope;
+    heads and spectrum member fitted on all five folds ship."""
+    held_rows, held_members, held_out = fold_0
+    kmers, hidden = model.config.kmers, model.config.head_hidden_size
+    oof = {k: {int(i): (int(labels[i]), float(p)) for i, p in zip(held_rows, held_members[k])} for k in kmers}
+    subsets = score_subsets(oof)  # every subset of the BERT members, for the card, as build_ensemble reports it
     threshold = best_threshold(labels[held_rows], held_out)
-    where = f"fold 0 of 5 (seed 42), n = {len(held_rows)}, heads fitted on folds 1-4"
+    where = f"fold 0 of 5 (seed 42), n = {len(held_rows)}, heads and spectrum member fitted on folds 1-4"
     calibration = calibration_record(labels[held_rows], held_out, threshold, where)
     slope = calibration["slope"]
     for k in kmers:
         model.member(k).head.load_state_dict(fit_head(pooled["train"][k], labels, hidden, settings).state_dict())
+    model, spectrum = ship_spectrum(model, sequences, labels, spectrum_choice)
     model.config.threshold, model.config.calibration_slope = threshold, slope
     model.save_pretrained(folder)  # weights and config; the tokenizer is unchanged
     cv_path = folder / "cv_results.json"
@@ -211,9 +207,10 @@ def apply(model, folder: Path, chosen: dict, pooled, labels, fit_rows, held_rows
     cv["heads"] = {
         "settings": settings.__dict__,
         "fitted_on": "all five folds, encoders frozen",
-        "threshold_and_slope_from": "fold 0, heads fitted on folds 1-4",
+        "threshold_and_slope_from": "fold 0, heads and spectrum member fitted on folds 1-4",
         "command": f"python training/refit_heads.py {folder} --apply",
     }
+    cv["spectrum"] = spectrum
     cv["calibration"] = calibration
     cv_path.write_text(json.dumps(cv, indent=2, default=float) + "\n")
     return {"threshold": threshold, "calibration_slope": slope, "cv_at_threshold": cv["cv_at_threshold"]}

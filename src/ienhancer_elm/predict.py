@@ -207,7 +207,7 @@ class Prediction:
     length: int
     probability: float | None = None
     label: str | None = None
-    member_probabilities: dict[int, float] = field(default_factory=dict)
+    member_probabilities: dict[int | str, float] = field(default_factory=dict)  # by k, and "spectrum"
     error: str | None = None
     warning: str | None = None
 
@@ -220,10 +220,15 @@ def _empty_row(record: Record) -> Prediction:
     return Prediction(record.id, length, warning=short_sequence_warning(length))
 
 
+def member_keys(config) -> list[int | str]:
+    """The members in `member_probabilities` order: each k, then "spectrum" where the model has that member."""
+    return [*config.kmers, *(["spectrum"] if getattr(config, "spectrum_kmers", None) else [])]
+
+
 def table_header(model, strength: bool = False, background=None) -> list[str]:
     """The columns of `ienhancer-elm predict`'s TSV (with `strength`: the layer-2 columns too; with a
     `background.Background`: `background_p`, the probability's p-value against it)."""
-    members = [f"p_k{k}" for k in model.config.kmers]
+    members = [f"p_k{key}" if isinstance(key, int) else f"p_{key}" for key in member_keys(model.config)]
     return [
         "id",
         "length",
@@ -243,7 +248,7 @@ def table_cells(
     digits (the smallest is 1 / (n + 1) for n background windows), empty where there is none, and for a record
     the model reads in windows: its score is a mean over windows, which a background of single windows does not
     describe."""
-    members = [_number(row.member_probabilities.get(k)) for k in model.config.kmers]
+    members = [_number(row.member_probabilities.get(key)) for key in member_keys(model.config)]
     layer2 = [_number(strength_row.probability), strength_row.label] if strength_row else ["", ""]
     windowed = bool(model.config.window_bp) and row.length > model.config.window_bp
     p_value = [] if background is None else ["" if windowed else _p_value(background, row.probability)]
@@ -342,4 +347,4 @@ def _fill(model, inputs: dict[str, torch.Tensor], rows: list[Prediction], precis
     for row, probability, member in zip(rows, probabilities, members):
         row.probability = probability
         row.label = config.id2label[int(probability > DECISION_THRESHOLD)]
-        row.member_probabilities = dict(zip(config.kmers, member))
+        row.member_probabilities = dict(zip(member_keys(config), member))

@@ -1,0 +1,120 @@
+"""The spectrum member: scikit-learn's fitted kernel machine carried into the ensemble as torch buffers."""
+
+import copy
+import random
+
+import numpy as np
+import pytest
+import torch
+from conftest import run_python
+
+from ienhancer_elm import IEnhancerELMConfig
+from ienhancer_elm.hub_export import tiny_model, write_model_folder
+from ienhancer_elm.models import IEnhancerELMForSequenceClassification, KmerTokenizer
+from ienhancer_elm.training.spectrum import choose_weight, fit_spectrum, spectrum_features, with_spectrum
+
+KMERS = (3, 4)
+
+
+def biased_dna(count: int, gc: float, length: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    weights = [1 - gc, gc, gc, 1 - gc]
+    return ["".join(rng.choices("ACGT", weights=weights, k=length)) for _ in range(count)]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """A spectrum pipeline that tells GC-rich from balanced DNA, and a tiny ensemble carrying it."""
+    sequences = biased_dna(60, 0.5, 150, seed=0) + biased_dna(60, 0.6, 150, seed=1)
+    labels = [0] * 60 + [1] * 60
+    pipeline = fit_spectrum(spectrum_features(sequences, KMERS), labels).best_estimator_
+    return pipeline, with_spectrum(tiny_model(KMERS), pipeline, KMERS, weight=0.5)
+
+
+def test_the_member_gives_scikit_learns_probabilities_in_fp32_and_in_a_bf16_model(fitted, tmp_path):
+    pipeline, model = fitted
+    sequences = biased_dna(10, 0.5, 180, seed=2) + biased_dna(10, 0.6, 230, seed=3) + ["ACGTNNNNNACGTTGCA" * 8]
+    expected = pipeline.predict_proba(spectrum_features(sequences, KMERS))[:, 1]
+    inputs = KmerTokenizer(kmers=KMERS)(sequences, return_tensors="pt", padding=True)
+    model.save_pretrained(tmp_path / "model")
+    loaded_bf16 = IEnhancerELMForSequenceClassification.from_pretrained(tmp_path / "model", dtype=torch.bfloat16)
+    for candidate in (model, copy.deepcopy(model).to(torch.bfloat16), loaded_bf16):
+        assert candidate.spectrum.support_vectors.dtype == torch.float32
+        with torch.no_grad():
+            spectrum = candidate(**inputs).member_probabilities[:, -1].float().numpy()
+        np.testing.assert_allclose(spectrum, expected, atol=1e-5)
+
+
+def test_the_soft_vote_gives_the_spectrum_member_its_weight(fitted):
+    _, model = fitted
+    inputs = KmerTokenizer(kmers=KMERS)(biased_dna(6, 0.55, 200, seed=4), return_tensors="pt", padding=True)
+    with torch.no_grad():
+        output = model(**inputs)
+    bert, spectrum = output.member_probabilities[:, :-1].mean(dim=1), output.member_probabilities[:, -1]
+    torch.testing.assert_close(output.mean_probabilities, 0.5 * bert + 0.5 * spectrum)
+    equal = with_spectrum(model, fitted[0], KMERS, weight=None)
+    with torch.no_grad():
+        torch.testing.assert_close(equal(**inputs).mean_probabilities, output.member_probabilities.mean(dim=1))
+    without = with_spectrum(model, None)
+    assert without.spectrum is None and without.config.spectrum_kmers is None
+
+
+def test_the_member_reads_a_long_sequence_whole_while_the_bert_members_read_windows(fitted):
+    pipeline, model = fitted
+    windowed = with_spectrum(model, pipeline, KMERS, weight=0.5)
+    windowed.config.window_bp, windowed.config.window_stride_bp = 120, 60
+    sequence = biased_dna(1, 0.6, 900, seed=5)[0]
+    with torch.no_grad():
+        output = windowed(**KmerTokenizer(kmers=KMERS, model_max_length=2000)(sequence, return_tensors="pt"))
+    expected = pipeline.predict_proba(spectrum_features([sequence], KMERS))[:, 1]
+    np.testing.assert_allclose(output.member_probabilities[0, -1].numpy(), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (dict(spectrum_kmers=[5], spectrum_support_vectors=3), "among kmers"),
+        (dict(spectrum_kmers=[3], spectrum_support_vectors=0), "support_vectors must be positive"),
+        (dict(spectrum_kmers=[3], spectrum_support_vectors=3, spectrum_weight=1.0), "strictly between"),
+        (dict(spectrum_weight=0.5), "need spectrum_kmers"),
+    ],
+)
+def test_spectrum_settings_are_checked(settings, message):
+    with pytest.raises(ValueError, match=message):
+        IEnhancerELMConfig(kmers=list(KMERS), **settings)
+
+
+def test_the_weight_rule_takes_the_smallest_share_level_with_the_best():
+    sequences = biased_dna(80, 0.5, 150, seed=6) + biased_dna(80, 0.6, 150, seed=7)
+    labels = np.array([0] * 80 + [1] * 80)
+    held_rows = np.r_[0:20, 80:100]
+    fit_rows = np.setdiff1d(np.arange(160), held_rows)
+    uninformative = np.random.default_rng(0).random((2, len(held_rows)))  # BERT members that know nothing
+    report, ensemble = choose_weight(sequences, labels, fit_rows, held_rows, uninformative)
+    aucs = {c["share"]: c["held_out_auc"] for c in report["candidates"]}
+    best = max(aucs.values())
+    assert report["chosen"]["share"] == min(share for share, auc in aucs.items() if auc >= best - 0.002)
+    assert report["chosen"]["share"] > 0 and report["spectrum_alone_held_out_auc"] > 0.9
+    assert len(ensemble) == len(held_rows)
+
+
+def test_a_model_with_a_spectrum_member_round_trips_through_automodel_and_pipeline(fitted, tmp_path):
+    pipeline, model = fitted
+    folder = write_model_folder(model, tmp_path / "spectrum")
+    sequences = biased_dna(3, 0.5, 200, seed=8) + biased_dna(3, 0.6, 200, seed=9)
+    expected = model(**KmerTokenizer(kmers=KMERS)(sequences, return_tensors="pt")).probabilities.detach().numpy()
+    code = f"""
+import torch
+from transformers import AutoModel, AutoTokenizer, pipeline
+folder, sequences = {str(folder)!r}, {sequences!r}
+remote = AutoModel.from_pretrained(folder, trust_remote_code=True)
+assert type(remote.spectrum).__name__ == "SpectrumMember", type(remote.spectrum)
+with torch.no_grad():
+    auto = remote(**AutoTokenizer.from_pretrained(folder, trust_remote_code=True)(sequences, return_tensors="pt"))
+piped = pipeline("text-classification", model=folder, trust_remote_code=True)(sequences)
+enhancer = [p["score"] if p["label"] == "enhancer" else 1 - p["score"] for p in piped]
+print(*auto.probabilities.tolist(), *enhancer)
+"""
+    scores = np.array(run_python(code, tmp_path).split(), dtype=float).reshape(2, -1)
+    np.testing.assert_allclose(scores[0], expected, atol=1e-5)
+    np.testing.assert_allclose(scores[1], expected, atol=1e-5)
