@@ -6,12 +6,13 @@ import random
 import numpy as np
 import pytest
 import torch
-from conftest import run_python
 
 from ienhancer_elm import IEnhancerELMConfig
 from ienhancer_elm.hub_export import tiny_model, write_model_folder
 from ienhancer_elm.models import IEnhancerELMForSequenceClassification, KmerTokenizer
 from ienhancer_elm.training.spectrum import choose_weight, fit_spectrum, spectrum_features, with_spectrum
+
+from conftest import run_python
 
 KMERS = (3, 4)
 
