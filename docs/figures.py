@@ -428,6 +428,27 @@ def heads_versus_baseline() -> str:
     return "\n".join(rows) + "\n"
 
 
+def spectrum_member() -> str:
+    """The spectrum member's share of the soft vote, each candidate judged on the held-out fold."""
+    reports = {
+        "layer1": _json("results/experiments/heads-layer1.json"),
+        "layer2": _json("results/experiments/heads-layer2.json"),
+        "NHLF": _json("results/experiments/heads-nhlf.json"),
+    }
+    first = next(iter(reports.values()))["spectrum"]["candidates"]
+    shares = [("none" if c["share"] == 0 else f"{c['share']:.0%}") for c in first]
+    rows = _header("model", "held-out n", "spectrum member alone", *[f"share {s}" for s in shares])
+    for name, report in reports.items():
+        spectrum = report["spectrum"]
+        n = report["held_out"]["n"] if isinstance(report["held_out"], dict) else report["held_out"].split("n = ")[1]
+        cells = [
+            f"**{c['held_out_auc']:.4f}**" if c == spectrum["chosen"] else f"{c['held_out_auc']:.4f}"
+            for c in spectrum["candidates"]
+        ]
+        rows.append(f"| {name} | {n} | {spectrum['spectrum_alone_held_out_auc']:.4f} | " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n\nHeld-out AUC of the ensemble; the chosen share in bold.\n"
+
+
 def score_ties() -> str:
     """The share of the most common score (`docs/score_ties.py`), the largest over ensemble and members."""
     report = _json("results/score-ties.json")
@@ -578,7 +599,8 @@ def nhlf_heads() -> str:
     low, high = svm["ensemble_minus_svm_auc"]["ci95"]
     return "\n".join(rows) + (
         f"\n\nOn the same {report['held_out']['n']} held-out sequences the k-mer baseline ({svm['chosen']}, chosen by "
-        f"CV on folds 1-4) has AUC {svm['held_out_auc']:.4f}; chosen ensemble minus baseline "
+        f"CV on folds 1-4) has AUC {svm['held_out_auc']:.4f}; the ensemble (the chosen heads and the spectrum member "
+        f"at its chosen share, AUC {report['spectrum']['chosen']['held_out_auc']:.4f}) minus baseline "
         f"{svm['ensemble_minus_svm_auc']['value']:+.4f} [{low:+.4f}, {high:+.4f}] (paired bootstrap); their "
         f"predictions correlate at {svm['correlation']:.2f}.\n"
     )
@@ -633,6 +655,7 @@ RENDERERS = {
     "heads": heads,
     "heads-versus-baseline": heads_versus_baseline,
     "score-ties": score_ties,
+    "spectrum-member": spectrum_member,
     "background-calibration": background_calibration,
     "genome-negatives": genome_negatives,
     "quickstart": quickstart,

@@ -21,7 +21,7 @@ import numpy as np
 
 from ienhancer_elm.evaluation import load_split
 from ienhancer_elm.paths import DEFAULT_DATASET, shipped_model_path
-from ienhancer_elm.predict import bf16_supported, load_model, pick_device, predict_records
+from ienhancer_elm.predict import member_keys, bf16_supported, load_model, pick_device, predict_records
 from ienhancer_elm.sequences import Record
 from ienhancer_elm.training.heads import genome_windows, modal_share, shipped_held_out_fold
 
@@ -46,8 +46,8 @@ def shares(model, tokenizer, sequences: list[str], precision: str) -> dict[str, 
     records = [Record(str(i), s) for i, s in enumerate(sequences)]
     rows = [row for row in predict_records(model, tokenizer, records, 64, precision) if row.error is None]
     found = {"ensemble": modal_share([row.probability for row in rows]), "n": len(rows)}
-    for k in model.config.kmers:
-        found[f"k{k}"] = modal_share([row.member_probabilities[k] for row in rows])
+    for key in member_keys(model.config):
+        found[f"k{key}" if isinstance(key, int) else key] = modal_share([row.member_probabilities[key] for row in rows])
     return found
 
 

@@ -91,7 +91,7 @@ def test_the_weight_rule_takes_the_smallest_share_level_with_the_best():
     held_rows = np.r_[0:20, 80:100]
     fit_rows = np.setdiff1d(np.arange(160), held_rows)
     uninformative = np.random.default_rng(0).random((2, len(held_rows)))  # BERT members that know nothing
-    report, ensemble = choose_weight(sequences, labels, fit_rows, held_rows, uninformative)
+    report, ensemble = choose_weight(sequences, labels, fit_rows, held_rows, uninformative, kmers=KMERS)
     aucs = {c["share"]: c["held_out_auc"] for c in report["candidates"]}
     best = max(aucs.values())
     assert report["chosen"]["share"] == min(share for share, auc in aucs.items() if auc >= best - 0.002)
@@ -119,3 +119,43 @@ print(*auto.probabilities.tolist(), *enhancer)
     scores = np.array(run_python(code, tmp_path).split(), dtype=float).reshape(2, -1)
     np.testing.assert_allclose(scores[0], expected, atol=1e-5)
     np.testing.assert_allclose(scores[1], expected, atol=1e-5)
+
+
+def test_refitting_heads_and_spectrum_member_end_to_end_on_tiny_data(tmp_path):
+    """What `training/refit_heads.py --apply` does, on a tiny ensemble: heads and spectrum member fitted on folds
+    1-4 choose the share on fold 0, then both are fitted on everything and the folder loads and predicts."""
+    from ienhancer_elm.predict import load_model, predict_records
+    from ienhancer_elm.sequences import Record
+    from ienhancer_elm.training.heads import HeadSettings, fit_head, head_probabilities, pooled_features
+    from ienhancer_elm.training.spectrum import ship_spectrum
+
+    from conftest import synthetic_sequences
+
+    sequences, labels = synthetic_sequences(120, 150, seed=3)
+    labels = np.asarray(labels)
+    model, tokenizer = tiny_model(KMERS), KmerTokenizer(kmers=KMERS)
+    features = {k: pooled_features(model, k, tokenizer, sequences) for k in KMERS}
+    held_rows, fit_rows = np.arange(24), np.arange(24, 120)
+    settings = HeadSettings(weight_decay=1.0, label_smoothing=0.1, steps=50)
+    held = np.stack(
+        [
+            head_probabilities(fit_head(features[k][fit_rows], labels[fit_rows], 25, settings), features[k][held_rows])
+            for k in KMERS
+        ]
+    )
+    report, _ = choose_weight(sequences, labels, fit_rows, held_rows, held, kmers=KMERS)
+    for k in KMERS:
+        model.member(k).head.load_state_dict(fit_head(features[k], labels, 25, settings).state_dict())
+    model, record = ship_spectrum(model, sequences, labels, report["chosen"], kmers=KMERS)
+    assert (model.spectrum is None) == (report["chosen"]["share"] == 0)
+    folder = write_model_folder(model, tmp_path / "refitted")
+    loaded, loaded_tokenizer = load_model(folder, "cpu", precision="fp32")
+    rows = predict_records(
+        loaded, loaded_tokenizer, [Record(str(i), s) for i, s in enumerate(sequences[:8])], precision="fp32"
+    )
+    with torch.no_grad():
+        expected = model(**tokenizer(sequences[:8], return_tensors="pt")).probabilities.numpy()
+    np.testing.assert_allclose([row.probability for row in rows], expected, atol=1e-5)
+    if record is not None:
+        assert record["support_vectors"] == loaded.config.spectrum_support_vectors
+        assert set(rows[0].member_probabilities) == {*KMERS, "spectrum"}

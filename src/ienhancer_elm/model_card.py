@@ -270,10 +270,30 @@ def render_model_card(folder: str | Path, evaluations: list[dict], repo_id: str,
         recipe=RECIPES[_read_json(folder / "cv_results.json").get("benchmark", "ienhancer2l")],
         threshold=config.threshold,
         slope=f"{config.calibration_slope:.3g}",
+        spectrum=spectrum_paragraph(config, _read_json(folder / "cv_results.json")),
         benchmark=benchmark_sections(folder, evaluations, config),
         citation=CITATION,
     )
     return front_matter(config, repo_id, evaluations, widget) + body
+
+
+def spectrum_paragraph(config: IEnhancerELMConfig, cv: dict) -> str:
+    """The spectrum member, where the model has one: what it reads, how it was fitted, its share of the vote."""
+    if not config.spectrum_kmers:
+        return ""
+    fitted = cv.get("spectrum") or {}
+    share = 1 / (len(config.kmers) + 1) if config.spectrum_weight is None else config.spectrum_weight
+    c_value = (fitted.get("params") or {}).get("calibratedclassifiercv__estimator__C")
+    chosen_c = f" (C = {c_value:g}, chosen by 5-fold CV)" if c_value is not None else ""
+    return (
+        f"\nA further member reads the k-mer spectrum: the frequencies of every {'-, '.join(map(str, config.spectrum_kmers))}-mer "
+        "of the whole sequence (however long), standardised, go to a support vector classifier with an RBF kernel"
+        f"{chosen_c} and Platt's sigmoid, fitted by scikit-learn on the training split and stored here as "
+        f"{config.spectrum_support_vectors:,} support vectors (torch buffers, kept in fp32). It has "
+        f"{share:.0%} of the soft vote, the BERT members sharing the rest equally; that share was chosen on a "
+        "held-out fold of the training data (`training/refit_heads.py`, `training/nhlf_heads.py`). Its "
+        "probability is the output's last member column.\n"
+    )
 
 
 def benchmark_sections(folder: Path, evaluations: list[dict], config: IEnhancerELMConfig) -> str:

@@ -94,13 +94,13 @@ WEIGHT_RULE = (
 )
 
 
-def choose_weight(sequences, labels, fit_rows, held_rows, bert_held_out: np.ndarray, seed: int = 0):
+def choose_weight(sequences, labels, fit_rows, held_rows, bert_held_out: np.ndarray, seed=0, kmers=DEFAULT_KMERS):
     """(report, the chosen ensemble's fold-0 probabilities): the spectrum member's share by `WEIGHT_RULE`, from the
     BERT members' fold-0 probabilities `(members, len(held_rows))`."""
     from sklearn.metrics import roc_auc_score
 
     labels = np.asarray(labels)
-    features = spectrum_features(sequences)
+    features = spectrum_features(sequences, kmers)
     search = fit_spectrum(features[fit_rows], labels[fit_rows], seed)
     spectrum = search.predict_proba(features[held_rows])[:, 1]
     bert = np.mean(bert_held_out, axis=0)
@@ -114,7 +114,7 @@ def choose_weight(sequences, labels, fit_rows, held_rows, bert_held_out: np.ndar
     chosen = min((c for c in candidates if c["held_out_auc"] >= best - 0.002), key=lambda c: c["share"])
     report = {
         "rule": WEIGHT_RULE,
-        "kmers": list(DEFAULT_KMERS),
+        "kmers": list(kmers),
         "params_on_folds_1_4": search.best_params_,
         "spectrum_alone_held_out_auc": roc_auc_score(labels[held_rows], spectrum),
         "candidates": [{key: value for key, value in c.items() if not key.startswith("_")} for c in candidates],
@@ -123,15 +123,15 @@ def choose_weight(sequences, labels, fit_rows, held_rows, bert_held_out: np.ndar
     return report, chosen["_ensemble"]
 
 
-def ship_spectrum(model, sequences, labels, choice: dict, seed: int = 0):
+def ship_spectrum(model, sequences, labels, choice: dict, seed=0, kmers=DEFAULT_KMERS):
     """The model with the chosen spectrum member refitted on all `sequences` (C chosen again by CV on them), or
     the model as it is where the choice was no spectrum member; and the refit's record."""
     if choice["share"] == 0:
         return with_spectrum(model, None), None
-    search = fit_spectrum(spectrum_features(sequences), labels, seed)
-    model = with_spectrum(model, search.best_estimator_, DEFAULT_KMERS, choice["spectrum_weight"])
+    search = fit_spectrum(spectrum_features(sequences, kmers), labels, seed)
+    model = with_spectrum(model, search.best_estimator_, kmers, choice["spectrum_weight"])
     record = {
-        "kmers": list(DEFAULT_KMERS),
+        "kmers": list(kmers),
         "spectrum_weight": choice["spectrum_weight"],
         "share": choice["share"],
         "params": search.best_params_,
