@@ -67,6 +67,11 @@ class IEnhancerELMConfig(PretrainedConfig):
         window_stride_bp: the step between windows (default half a window).
         window_combination: "probability" (each member's mean window probability) or "states" (each
             member's head on the mean of its windows' pooled states).
+        spectrum_kmers: the k-mer sizes (each one of `kmers`) whose frequencies a further member, a kernel
+            machine on the k-mer spectrum, reads from the whole sequence; `None`: no such member.
+        spectrum_support_vectors: that member's number of support vectors (the shape of its weights).
+        spectrum_weight: that member's share of the soft vote, the BERT members sharing the rest equally;
+            `None` gives every member the same share.
     """
 
     model_type = "ienhancer-elm"
@@ -83,6 +88,9 @@ class IEnhancerELMConfig(PretrainedConfig):
         window_bp=None,
         window_stride_bp=None,
         window_combination="probability",
+        spectrum_kmers=None,
+        spectrum_support_vectors=0,
+        spectrum_weight=None,
         **kwargs,
     ):
         kmers = checked_kmers(kmers)
@@ -111,6 +119,9 @@ class IEnhancerELMConfig(PretrainedConfig):
                         f"window_bp {self.window_bp} gives {self.window_bp - k + 3} tokens for k={k}, more than its "
                         f"{positions} positions"
                     )
+        self.spectrum_kmers, self.spectrum_support_vectors, self.spectrum_weight = _checked_spectrum(
+            spectrum_kmers, spectrum_support_vectors, spectrum_weight, kmers
+        )
         self.head_hidden_size = int(head_hidden_size)
         self.head_dropout = float(head_dropout)
         self.threshold = float(threshold)
@@ -133,6 +144,21 @@ def _checked_windows(window_bp, stride_bp, largest_k: int) -> tuple[int | None, 
     if not 0 < stride_bp <= window_bp:
         raise ValueError(f"window_stride_bp must lie in 1..window_bp ({window_bp}), got {stride_bp}")
     return window_bp, stride_bp
+
+
+def _checked_spectrum(kmers, support_vectors, weight, member_kmers) -> tuple[list[int] | None, int, float | None]:
+    if kmers is None:
+        if weight is not None or support_vectors:
+            raise ValueError("spectrum_weight and spectrum_support_vectors need spectrum_kmers")
+        return None, 0, None
+    kmers = checked_kmers(kmers)
+    if any(k not in member_kmers for k in kmers):
+        raise ValueError(f"spectrum_kmers {kmers} must be among kmers {member_kmers}, whose tokens it counts")
+    if int(support_vectors) < 1:
+        raise ValueError(f"spectrum_support_vectors must be positive, got {support_vectors}")
+    if weight is not None and not 0.0 < weight < 1.0:
+        raise ValueError(f"spectrum_weight must lie strictly between 0 and 1, got {weight}")
+    return kmers, int(support_vectors), None if weight is None else float(weight)
 
 
 def _member_config(k: int, given: dict | None) -> dict:

@@ -1,4 +1,5 @@
-"""The iEnhancer-ELM ensemble: one BERT member per k-mer size, probabilities averaged.
+"""The iEnhancer-ELM ensemble: one BERT member per k-mer size (and optionally a k-mer spectrum member),
+probabilities averaged.
 
 Hub file: imports only the standard library, torch, transformers and the other two Hub files.
 """
@@ -31,7 +32,8 @@ class IEnhancerELMOutput(ModelOutput):
         probabilities: `(batch,)`, the calibrated probability of the positive class: the members' mean
             `mean_probabilities` mapped by `config.calibration_slope`, so that the call is `probabilities > 0.5`.
         mean_probabilities: `(batch,)`, the soft vote itself (mean of the members' probabilities).
-        member_probabilities: `(batch, members)`, in `config.kmers` order.
+        member_probabilities: `(batch, members)`, in `config.kmers` order, then the spectrum member if the
+            model has one.
         hidden_states: per member, its tuple of per-layer states, when `output_hidden_states=True`.
         attentions: per member, its tuple of per-layer attentions, when `output_attentions=True`.
     """
@@ -156,6 +158,59 @@ class KmerMember(nn.Module):
         )
 
 
+def kmer_frequencies(ids: torch.Tensor, k: int) -> torch.Tensor:
+    """`(batch, 4**k)`: each sequence's share of every k-mer, counted from its k-mer token ids ([UNK], specials
+    and padding left out), in DNABERT's vocabulary order."""
+    index = ids.long() - len(SPECIAL_TOKENS)
+    counted = (index >= 0).float()
+    counts = torch.zeros(len(ids), 4**k, device=ids.device).scatter_add_(1, index.clamp(min=0), counted)
+    return counts / counts.sum(dim=1, keepdim=True).clamp(min=1)
+
+
+class SpectrumMember(nn.Module):
+    """A support vector classifier with an RBF kernel on the standardised k-mer frequencies of the whole
+    sequence, however long, with Platt's sigmoid on its decision value. Fitted by scikit-learn
+    (`ienhancer_elm.training.spectrum`); here only its weights, as buffers, and the arithmetic.
+
+    It stays in fp32 whatever the model is cast to: kernel distances over a thousand features in bf16 would
+    blur the ranking it brings.
+    """
+
+    def __init__(self, kmers, support_vectors: int):
+        super().__init__()
+        self.kmers = list(kmers)
+        width = sum(4**k for k in self.kmers)
+        shapes = {
+            "feature_mean": (width,),
+            "feature_scale": (width,),
+            "support_vectors": (support_vectors, width),
+            "dual_coef": (support_vectors,),
+            "gamma": (1,),
+            "intercept": (1,),
+            "platt": (2,),  # a, b of P = 1 / (1 + exp(a * decision + b))
+        }
+        for name, shape in shapes.items():
+            self.register_buffer(name, torch.ones(shape, dtype=torch.float32))
+
+    def _apply(self, fn, recurse=True):
+        target = fn(torch.zeros((), dtype=torch.float32))  # where `fn` sends an fp32 tensor: device, not dtype
+        for name, buffer in self._buffers.items():
+            self._buffers[name] = buffer.to(device=target.device)
+        return self
+
+    def features(self, ids_by_k: dict) -> torch.Tensor:
+        frequencies = torch.cat([kmer_frequencies(ids_by_k[k], k) for k in self.kmers], dim=1)
+        return (frequencies - self.feature_mean) / self.feature_scale
+
+    def forward(self, ids_by_k: dict) -> torch.Tensor:
+        """The log-odds of each sequence, from `{k: its k-mer token ids}`."""
+        with torch.autocast(self.support_vectors.device.type, enabled=False):
+            x = self.features(ids_by_k)
+            distances = torch.cdist(x, self.support_vectors).square()
+            decision = torch.exp(-self.gamma * distances) @ self.dual_coef + self.intercept
+            return -(self.platt[0] * decision + self.platt[1])
+
+
 class IEnhancerELMPreTrainedModel(PreTrainedModel):
     config_class = IEnhancerELMConfig
     base_model_prefix = "ienhancer_elm"
@@ -165,6 +220,7 @@ class IEnhancerELMPreTrainedModel(PreTrainedModel):
     _supports_flash_attn = True
     _supports_flex_attn = True
     _supports_attention_backend = True
+    _keep_in_fp32_modules_strict = ["spectrum"]
 
 
 class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
@@ -181,6 +237,9 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
                 f"k{k}": KmerMember(self._member_bert_config(k), config.head_hidden_size, config.head_dropout)
                 for k in config.kmers
             }
+        )
+        self.spectrum = (
+            SpectrumMember(config.spectrum_kmers, config.spectrum_support_vectors) if config.spectrum_kmers else None
         )
         self.post_init()
 
@@ -259,14 +318,18 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
             member_logits.append(outputs[0])
             attentions.append(outputs[1])
             hidden_states.append(outputs[2] if output_hidden_states else None)
-        member_logits = torch.stack(member_logits, dim=-1)
-        member_probabilities = torch.sigmoid(member_logits.float())
-        mean_probabilities = member_probabilities.mean(dim=-1)
-        log_odds = self._calibrated_log_odds(mean_probabilities)
+        member_logits = torch.stack(member_logits, dim=-1).float()
         loss = None
-        if labels is not None:
-            targets = labels.to(member_logits.dtype).unsqueeze(-1).expand_as(member_logits)
-            loss = nn.functional.binary_cross_entropy_with_logits(member_logits.float(), targets.float())
+        if labels is not None:  # the spectrum member is fitted apart, not by gradients
+            targets = labels.float().unsqueeze(-1).expand_as(member_logits)
+            loss = nn.functional.binary_cross_entropy_with_logits(member_logits, targets)
+        if self.spectrum is not None:  # it reads the whole sequence, windows or not
+            spectrum_logit = self.spectrum({k: inputs[k][0] for k in self.spectrum.kmers})
+            member_logits = torch.cat([member_logits, spectrum_logit.unsqueeze(-1)], dim=-1)
+        member_probabilities = torch.sigmoid(member_logits)
+        # a sum, not `@`: autocast would run a matmul in bf16 and round the scores
+        mean_probabilities = (member_probabilities * self._member_weights(member_probabilities)).sum(dim=-1)
+        log_odds = self._calibrated_log_odds(mean_probabilities)
         output = IEnhancerELMOutput(
             loss=loss,
             logits=torch.stack([torch.zeros_like(log_odds), log_odds], dim=-1),
@@ -334,6 +397,16 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
         keeps_none = windows.mean(readable) == 0
         windows.weight = torch.where(keeps_none[row], torch.ones_like(readable), readable)
         return windows
+
+    def _member_weights(self, member_probabilities: torch.Tensor) -> torch.Tensor:
+        """Each member's share of the soft vote: equal, or `spectrum_weight` for the spectrum member and the
+        rest shared by the BERT members."""
+        members = member_probabilities.shape[-1]
+        weights = member_probabilities.new_full((members,), 1 / members)
+        if self.spectrum is not None and self.config.spectrum_weight is not None:
+            weights[:-1] = (1 - self.config.spectrum_weight) / (members - 1)
+            weights[-1] = self.config.spectrum_weight
+        return weights
 
     def _calibrated_log_odds(self, mean_probabilities: torch.Tensor) -> torch.Tensor:
         """`calibration_slope * (logit(mean) - logit(threshold))`: the threshold maps to 0.5, and the slope

@@ -327,7 +327,8 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
             spectrum_logit = self.spectrum({k: inputs[k][0] for k in self.spectrum.kmers})
             member_logits = torch.cat([member_logits, spectrum_logit.unsqueeze(-1)], dim=-1)
         member_probabilities = torch.sigmoid(member_logits)
-        mean_probabilities = member_probabilities @ self._member_weights(member_probabilities)
+        # a sum, not `@`: autocast would run a matmul in bf16 and round the scores
+        mean_probabilities = (member_probabilities * self._member_weights(member_probabilities)).sum(dim=-1)
         log_odds = self._calibrated_log_odds(mean_probabilities)
         output = IEnhancerELMOutput(
             loss=loss,
