@@ -159,3 +159,23 @@ def test_refitting_heads_and_spectrum_member_end_to_end_on_tiny_data(tmp_path):
     if record is not None:
         assert record["support_vectors"] == loaded.config.spectrum_support_vectors
         assert set(rows[0].member_probabilities) == {*KMERS, "spectrum"}
+
+
+def test_casting_moves_the_members_buffers_but_keeps_them_fp32(fitted):
+    _, model = fitted
+    moved = copy.deepcopy(model).to("meta").to(torch.bfloat16)
+    assert moved.spectrum.support_vectors.device.type == "meta"
+    assert moved.spectrum.support_vectors.dtype == torch.float32
+    assert moved.member(3).bert.embeddings.word_embeddings.weight.dtype == torch.bfloat16
+
+
+def test_with_spectrum_windows_the_member_averages_its_windows_probabilities(fitted):
+    pipeline, model = fitted
+    windowed = with_spectrum(model, pipeline, KMERS, weight=0.5, windows=True)
+    windowed.config.window_bp, windowed.config.window_stride_bp = 150, 150
+    sequence = biased_dna(1, 0.6, 450, seed=6)[0]
+    with torch.no_grad():
+        output = windowed(**KmerTokenizer(kmers=KMERS, model_max_length=2000)(sequence, return_tensors="pt"))
+    pieces = [sequence[start : start + 150] for start in (0, 150, 300)]
+    expected = pipeline.predict_proba(spectrum_features(pieces, KMERS))[:, 1].mean()
+    np.testing.assert_allclose(output.member_probabilities[0, -1].numpy(), expected, atol=1e-5)

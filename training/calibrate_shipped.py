@@ -32,6 +32,10 @@ def main():
     labels = np.asarray(train["label"])
     held_out = stratified_folds(labels, args.folds, args.seed)[args.fold][1]
     scorer = EnsembleScorer(str(args.model))
+    if scorer.model.config.spectrum_kmers:
+        raise SystemExit(
+            f"{args.model}: its spectrum member was fitted on fold {args.fold} too; refit_heads.py fits the slope"
+        )
     scorer.model.config.calibration_slope = 1.0
     scorer.model.config.threshold = 0.5  # so that the scorer's probability is the members' mean itself
     mean = scorer.score([train["id"][i] for i in held_out], [train["sequence"][i] for i in held_out])

@@ -16,8 +16,9 @@ k-mer baseline on the same fold (the candidate its CV chose, fitted on folds 1-4
 --config enhancer_if_nhlf -o runs/baseline-enhancer_if_nhlf` first) and a paired bootstrap interval. Writes
 results/experiments/heads-nhlf.json.
 
-With --apply the chosen variant's heads are fitted again on all five folds and written with the encoders to
-models/ienhancer-elm-nhlf; the threshold (best held-out MCC) and the calibration slope come from its fold-0
+Then the spectrum member (ienhancer_elm.training.spectrum) is fitted on folds 1-4 and its share of the vote
+chosen on fold 0 by its WEIGHT_RULE. With --apply the chosen variant's heads and the spectrum member are fitted
+again on all five folds and written with the encoders to models/ienhancer-elm-nhlf; the threshold (best held-out MCC) and the calibration slope come from its fold-0
 predictions (heads fitted on folds 1-4). With --write-heads, the best stride-200 "states" heads fitted on folds
 1-4 are written as the starting heads of NHLF fine-tuning (training/nhlf_finetune.sh).
 """
@@ -39,7 +40,7 @@ from ienhancer_elm.predict import load_model
 from ienhancer_elm.training.ensemble import best_threshold, calibration_record, score_subsets
 from ienhancer_elm.training.finetuning import stratified_folds
 from ienhancer_elm.training.heads import HeadSettings, fit_head, head_probabilities, pooled_features
-from ienhancer_elm.training.spectrum import choose_weight, ship_spectrum
+from ienhancer_elm.training.spectrum import choose_weight, ship_spectrum, with_spectrum
 
 CONFIG = "enhancer_if_nhlf"
 ENCODERS = Path("models/ienhancer-elm-layer1")
@@ -240,6 +241,7 @@ def write_heads(model, variant, features, sequences, labels, index, start, fit_r
     )
     for k, head in heads.items():
         model.member(k).head.load_state_dict(head.state_dict())
+    model = with_spectrum(model, None)  # the starting heads alone, not layer 1's spectrum member
     config = model.config
     config.window_bp, config.window_stride_bp, config.window_combination = (
         WINDOW,

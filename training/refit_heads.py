@@ -12,7 +12,11 @@ most 1% for the ensemble and for every member on each probe: (a) the hg38 slice'
 variants the one with the highest held-out ensemble AUC is chosen; variants within 0.002 of it count as
 level, and of those the most regularised (largest weight decay, then label smoothing) is taken.
 
-With --apply the chosen variant's heads are fitted again on all five folds and written into the model folder;
+Then the spectrum member (ienhancer_elm.training.spectrum) is fitted on folds 1-4 and its share of the vote
+chosen on fold 0 by its WEIGHT_RULE; the comparison with the k-mer baseline is that of the whole ensemble.
+
+With --apply the chosen variant's heads and the spectrum member are fitted again on all five folds and written
+into the model folder;
 the threshold (best held-out MCC, as `build_ensemble`) and the calibration slope come from the fold-0
 predictions of the heads fitted on folds 1-4. The report goes to results/experiments/heads-CONFIG.json.
 """
@@ -162,6 +166,8 @@ def main():
         fold_0 = (held_rows, held_members, ensemble)
         report["applied"] = apply(model, args.model, settings, spectrum["chosen"], pooled, sequences, labels, fold_0)
     out = Path("results/experiments") / f"heads-{args.config}.json"
+    if out.is_file():  # "shipped" records the heads trained end to end; a rerun on refitted heads keeps that record
+        report["shipped"] = json.loads(out.read_text()).get("shipped", shipped)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(out)
 

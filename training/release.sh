@@ -15,6 +15,8 @@ for layer in layer1 layer2; do
     if compgen -G "runs/finetune_k3_${layer}*/summary.json" >/dev/null; then # the recipe's runs are here
         python training/build_ensemble.py "training/configs/ensemble_$layer.json" \
             --output_dir "$trained/ienhancer-elm-$layer" --release true
+        # heads refitted on frozen features, the spectrum member, threshold and slope, all chosen on fold 0
+        python training/refit_heads.py "$trained/ienhancer-elm-$layer" --config "$layer" --apply
     else
         echo "no recipe runs in runs/: keeping the shipped $trained/ienhancer-elm-$layer as it is" >&2
     fi
@@ -25,6 +27,17 @@ for layer in layer1 layer2; do
     ienhancer-elm card "$trained/ienhancer-elm-$layer" --repo-id "${repo[$layer]}" --summary "${summary[$layer]}" \
         --evaluation "results/ienhancer-elm-$layer-test.json"
 done
+# the layer-1 genomic background, scored by the new weights (the card's background section reads it)
+ienhancer-elm background "$trained/ienhancer-elm-layer1" data/genome/hg38_chr2_1-2333275.fa.gz \
+    data/genome/hg19_chr22_1-22000000.fa.gz data/genome/hg38_chr1_excerpt.fa.gz --stride 200 --no-progress
+ienhancer-elm card "$trained/ienhancer-elm-layer1" --repo-id "${repo[layer1]}" --summary "${summary[layer1]}" \
+    --evaluation results/ienhancer-elm-layer1-test.json
 cp "$trained/ienhancer-elm-layer1/README.md" MODEL_CARD.md
 bash training/release_nhlf.sh # the cell-specific model on the layer-1 encoders
 python training/record_reference_predictions.py
+# every figure derived from the shipped models, then the tables of README and docs
+python docs/background_calibration.py
+python docs/scan_statistics.py
+python docs/score_ties.py --precisions auto
+ienhancer-elm motifs -o results/motifs-layer1
+python docs/figures.py

@@ -72,6 +72,9 @@ class IEnhancerELMConfig(PretrainedConfig):
         spectrum_support_vectors: that member's number of support vectors (the shape of its weights).
         spectrum_weight: that member's share of the soft vote, the BERT members sharing the rest equally;
             `None` gives every member the same share.
+        spectrum_windows: the spectrum member reads a sequence longer than `window_bp` window by window and
+            its probabilities are averaged (for a member fitted on sequences of one window); otherwise it
+            reads the whole sequence.
     """
 
     model_type = "ienhancer-elm"
@@ -91,6 +94,7 @@ class IEnhancerELMConfig(PretrainedConfig):
         spectrum_kmers=None,
         spectrum_support_vectors=0,
         spectrum_weight=None,
+        spectrum_windows=False,
         **kwargs,
     ):
         kmers = checked_kmers(kmers)
@@ -122,6 +126,7 @@ class IEnhancerELMConfig(PretrainedConfig):
         self.spectrum_kmers, self.spectrum_support_vectors, self.spectrum_weight = _checked_spectrum(
             spectrum_kmers, spectrum_support_vectors, spectrum_weight, kmers
         )
+        self.spectrum_windows = bool(spectrum_windows)
         self.head_hidden_size = int(head_hidden_size)
         self.head_dropout = float(head_dropout)
         self.threshold = float(threshold)

@@ -163,7 +163,8 @@ def kmer_frequencies(ids: torch.Tensor, k: int) -> torch.Tensor:
     and padding left out), in DNABERT's vocabulary order."""
     index = ids.long() - len(SPECIAL_TOKENS)
     counted = (index >= 0).float()
-    counts = torch.zeros(len(ids), 4**k, device=ids.device).scatter_add_(1, index.clamp(min=0), counted)
+    counts = torch.zeros(len(ids), 4**k, device=ids.device, dtype=counted.dtype)
+    counts.scatter_add_(1, index.clamp(min=0), counted)
     return counts / counts.sum(dim=1, keepdim=True).clamp(min=1)
 
 
@@ -193,9 +194,9 @@ class SpectrumMember(nn.Module):
             self.register_buffer(name, torch.ones(shape, dtype=torch.float32))
 
     def _apply(self, fn, recurse=True):
-        target = fn(torch.zeros((), dtype=torch.float32))  # where `fn` sends an fp32 tensor: device, not dtype
-        for name, buffer in self._buffers.items():
-            self._buffers[name] = buffer.to(device=target.device)
+        for name, buffer in self._buffers.items():  # `fn`'s device, never its dtype
+            moved = fn(buffer)
+            self._buffers[name] = moved if moved.dtype == torch.float32 else buffer.to(device=moved.device)
         return self
 
     def features(self, ids_by_k: dict) -> torch.Tensor:
@@ -323,9 +324,8 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
         if labels is not None:  # the spectrum member is fitted apart, not by gradients
             targets = labels.float().unsqueeze(-1).expand_as(member_logits)
             loss = nn.functional.binary_cross_entropy_with_logits(member_logits, targets)
-        if self.spectrum is not None:  # it reads the whole sequence, windows or not
-            spectrum_logit = self.spectrum({k: inputs[k][0] for k in self.spectrum.kmers})
-            member_logits = torch.cat([member_logits, spectrum_logit.unsqueeze(-1)], dim=-1)
+        if self.spectrum is not None:
+            member_logits = torch.cat([member_logits, self._spectrum_logit(inputs, windows).unsqueeze(-1)], dim=-1)
         member_probabilities = torch.sigmoid(member_logits)
         # a sum, not `@`: autocast would run a matmul in bf16 and round the scores
         mean_probabilities = (member_probabilities * self._member_weights(member_probabilities)).sum(dim=-1)
@@ -397,6 +397,15 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
         keeps_none = windows.mean(readable) == 0
         windows.weight = torch.where(keeps_none[row], torch.ones_like(readable), readable)
         return windows
+
+    def _spectrum_logit(self, inputs: dict, windows: Windows | None) -> torch.Tensor:
+        """The spectrum member's log-odds: of the whole sequence, or with `spectrum_windows` its windows' mean
+        probability (a member fitted on sequences of one window)."""
+        if windows is None or not self.config.spectrum_windows:
+            return self.spectrum({k: inputs[k][0] for k in self.spectrum.kmers})
+        per_window = self.spectrum({k: windows.token_inputs(inputs[k][0], k)[0] for k in self.spectrum.kmers})
+        probability = windows.mean(torch.sigmoid(per_window))
+        return torch.logit(probability, eps=torch.finfo(probability.dtype).eps)
 
     def _member_weights(self, member_probabilities: torch.Tensor) -> torch.Tensor:
         """Each member's share of the soft vote: equal, or `spectrum_weight` for the spectrum member and the

@@ -154,8 +154,8 @@ def cv_section(cv: dict) -> str:
     cells = ", ".join(f"{m} {figures[m]:.3f}" for m in METRICS if figures.get(m) is not None)
     lines = [
         f"{_chosen(cv)} on held-out training predictions ({figures['n']} sequences that no member trained on): "
-        f"{cells}. The test split played no part in any choice. Every member subset on the same held-out "
-        "sequences, threshold 0.5, best AUC first:",
+        f"{cells}. The test split played no part in any choice. Every subset of the BERT members on the same "
+        "held-out sequences, threshold 0.5, best AUC first:",
         "",
         "| members (k) | " + " | ".join(METRICS) + " |",
         "|---" * (1 + len(METRICS)) + "|",
@@ -291,7 +291,7 @@ def spectrum_paragraph(config: IEnhancerELMConfig, cv: dict) -> str:
         f"{chosen_c} and Platt's sigmoid, fitted by scikit-learn on the training split and stored here as "
         f"{config.spectrum_support_vectors:,} support vectors (torch buffers, kept in fp32). It has "
         f"{share:.0%} of the soft vote, the BERT members sharing the rest equally; that share was chosen on a "
-        "held-out fold of the training data (`training/refit_heads.py`, `training/nhlf_heads.py`). Its "
+        f"held-out fold of the training data (`{(cv.get('heads') or {}).get('command', 'training/refit_heads.py')}`). Its "
         "probability is the output's last member column.\n"
     )
 
@@ -328,8 +328,19 @@ def input_line(config: IEnhancerELMConfig, max_length: int) -> str:
         f"DNA of {max(config.kmers)} to {max_length - 2 + min(config.kmers) - 1:,} bp. A sequence of at most "
         f"{config.window_bp} bp (the length the members were trained on) is read whole; a longer one in "
         f"{config.window_bp} bp windows every {config.window_stride_bp} bp, the last ending at its last base, and "
-        f"{combined} (windows of N alone left out), so `pipeline`, `AutoModel` and `predict` give it one "
-        "probability. Genomes and longer regions: `ienhancer-elm scan`."
+        f"{combined} (windows of N alone left out){_spectrum_reading(config)}, so `pipeline`, `AutoModel` and "
+        "`predict` give it one probability. Genomes and longer regions: `ienhancer-elm scan`."
+    )
+
+
+def _spectrum_reading(config: IEnhancerELMConfig) -> str:
+    if not config.spectrum_kmers:
+        return ""
+    if config.spectrum_windows:
+        return "; the spectrum member reads the same windows and its window probabilities are averaged"
+    return (
+        "; the spectrum member reads the k-mer frequencies of the whole sequence (it was fitted on whole "
+        "sequences, so `scan`'s windows, shorter than those, lie off what it was fitted on)"
     )
 
 

@@ -66,16 +66,23 @@ def with_spectrum(
     pipeline: Pipeline | None,
     kmers=DEFAULT_KMERS,
     weight: float | None = None,
+    windows: bool = False,
 ) -> IEnhancerELMForSequenceClassification:
     """The model with a spectrum member made from `pipeline` in place of any it had (none for `pipeline` None),
     its other weights unchanged."""
     state = {} if pipeline is None else member_state(pipeline)
-    settings = {"spectrum_kmers": None, "spectrum_support_vectors": 0, "spectrum_weight": None}
+    settings = {
+        "spectrum_kmers": None,
+        "spectrum_support_vectors": 0,
+        "spectrum_weight": None,
+        "spectrum_windows": False,
+    }
     if pipeline is not None:
         settings = {
             "spectrum_kmers": list(kmers),
             "spectrum_support_vectors": len(state["dual_coef"]),
             "spectrum_weight": weight,
+            "spectrum_windows": windows,
         }
     config = type(model.config)(**{**model.config.to_dict(), **settings})
     combined = type(model)(config)
@@ -129,7 +136,10 @@ def ship_spectrum(model, sequences, labels, choice: dict, seed=0, kmers=DEFAULT_
     if choice["share"] == 0:
         return with_spectrum(model, None), None
     search = fit_spectrum(spectrum_features(sequences, kmers), labels, seed)
-    model = with_spectrum(model, search.best_estimator_, kmers, choice["spectrum_weight"])
+    # fitted on sequences of at most one window, the member reads long ones window by window, as the BERT members
+    window = model.config.window_bp
+    windows = window is not None and max(len(s) for s in sequences) <= window
+    model = with_spectrum(model, search.best_estimator_, kmers, choice["spectrum_weight"], windows)
     record = {
         "kmers": list(kmers),
         "spectrum_weight": choice["spectrum_weight"],
@@ -137,6 +147,7 @@ def ship_spectrum(model, sequences, labels, choice: dict, seed=0, kmers=DEFAULT_
         "params": search.best_params_,
         "cv_auc": search.best_score_,
         "support_vectors": model.config.spectrum_support_vectors,
+        "reads_windows": windows,
         "fitted_on": "the whole training split",
     }
     return model, record
