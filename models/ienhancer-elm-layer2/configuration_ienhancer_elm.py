@@ -46,7 +46,8 @@ def member_vocab_size(k: int) -> int:
 
 
 class IEnhancerELMConfig(PretrainedConfig):
-    """Settings of an ensemble of k-mer BERT members whose probabilities are averaged (soft vote).
+    """Settings of an ensemble of k-mer BERT members (and optionally a k-mer spectrum member) whose probabilities
+    are averaged (soft vote).
 
     Args:
         kmers: the k of each member, distinct values from 3, 4, 5, 6.
@@ -55,7 +56,7 @@ class IEnhancerELMConfig(PretrainedConfig):
             right vocabulary size.
         head_hidden_size: width of each member's classification MLP (the paper uses 25).
         head_dropout: dropout before that MLP (the paper uses 0.3).
-        threshold: the members' mean probability above which a sequence gets the positive label (chosen
+        threshold: the soft vote (members' mean probability) above which a sequence gets the positive label (chosen
             on held-out predictions).
         calibration_slope: the model's probability is `sigmoid(calibration_slope * (logit(mean) -
             logit(threshold)))`, so the threshold maps to 0.5 and, with the slope fitted on held-out

@@ -25,13 +25,15 @@ class IEnhancerELMOutput(ModelOutput):
     """Output of the ensemble.
 
     Args:
-        loss: mean over members of each member's binary cross-entropy, when `labels` are given.
+        loss: mean over the BERT members of each one's binary cross-entropy, when `labels` are given (the
+            spectrum member is fitted apart).
         logits: `(batch, 2)`, ordered as `config.id2label`: `[0, log-odds of probabilities]`, so that a
             softmax gives back `probabilities` and the arg-max (as the `text-classification` pipeline
             takes it) is the call.
-        probabilities: `(batch,)`, the calibrated probability of the positive class: the members' mean
+        probabilities: `(batch,)`, the calibrated probability of the positive class: the soft vote
             `mean_probabilities` mapped by `config.calibration_slope`, so that the call is `probabilities > 0.5`.
-        mean_probabilities: `(batch,)`, the soft vote itself (mean of the members' probabilities).
+        mean_probabilities: `(batch,)`, the soft vote itself (mean of the members' probabilities, the spectrum
+            member weighted by `config.spectrum_weight` when set).
         member_probabilities: `(batch, members)`, in `config.kmers` order, then the spectrum member if the
             model has one.
         hidden_states: per member, its tuple of per-layer states, when `output_hidden_states=True`.
