@@ -350,6 +350,17 @@ def compile_modes() -> str:
     return "\n".join(rows) + "\n"
 
 
+def spectrum_cost() -> str:
+    """The shipped layer-1 model with and without its spectrum member (`bench/spectrum_cost.py`)."""
+    report = _json("bench/spectrum-cost.json")
+    rows = _header("model", "sequences/s (median)")
+    rows += [f"| {name} | {value:.1f} |" for name, value in report["sequences_per_second_median"].items()]
+    return "\n".join(rows) + (
+        f"\n\n{report['sequences']} test sequences, `predict_records`, {report['dtype']}, {report['torch_threads']} "
+        f"threads of an {report['cpu']}, torch {report['torch']}; without over with: {report['without_over_with']:.2f}.\n"
+    )
+
+
 def allocator() -> str:
     rows = _header(
         "report",
@@ -649,6 +660,7 @@ RENDERERS = {
     "genome-estimates": genome_estimates,
     "compile-modes": compile_modes,
     "allocator": allocator,
+    "spectrum-cost": spectrum_cost,
     "motifs": motifs,
     "scan-statistics": scan_statistics,
     "calibration": calibration,
