@@ -24,14 +24,13 @@ for layer in layer1 layer2; do
     [ -f "$baseline" ] || ienhancer-elm baseline --config "$layer" -o "runs/baseline-$layer"
     ienhancer-elm evaluate --config "$layer" --against "$baseline" \
         -o "results/ienhancer-elm-$layer-test.json" --plot "results/ienhancer-elm-$layer-test.png"
+    if [ "$layer" = layer1 ]; then # its genomic background, scored by the new weights (the card reads it)
+        ienhancer-elm background "$trained/ienhancer-elm-layer1" data/genome/hg38_chr2_1-2333275.fa.gz \
+            data/genome/hg19_chr22_1-22000000.fa.gz data/genome/hg38_chr1_excerpt.fa.gz --stride 200 --no-progress
+    fi
     ienhancer-elm card "$trained/ienhancer-elm-$layer" --repo-id "${repo[$layer]}" --summary "${summary[$layer]}" \
         --evaluation "results/ienhancer-elm-$layer-test.json"
 done
-# the layer-1 genomic background, scored by the new weights (the card's background section reads it)
-ienhancer-elm background "$trained/ienhancer-elm-layer1" data/genome/hg38_chr2_1-2333275.fa.gz \
-    data/genome/hg19_chr22_1-22000000.fa.gz data/genome/hg38_chr1_excerpt.fa.gz --stride 200 --no-progress
-ienhancer-elm card "$trained/ienhancer-elm-layer1" --repo-id "${repo[layer1]}" --summary "${summary[layer1]}" \
-    --evaluation results/ienhancer-elm-layer1-test.json
 cp "$trained/ienhancer-elm-layer1/README.md" MODEL_CARD.md
 bash training/release_nhlf.sh # the cell-specific model on the layer-1 encoders
 python training/record_reference_predictions.py

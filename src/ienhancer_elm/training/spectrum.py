@@ -132,7 +132,7 @@ def choose_weight(sequences, labels, fit_rows, held_rows, bert_held_out: np.ndar
 
 def ship_spectrum(model, sequences, labels, choice: dict, seed=0, kmers=DEFAULT_KMERS):
     """The model with the chosen spectrum member refitted on all `sequences` (C chosen again by CV on them), or
-    the model as it is where the choice was no spectrum member; and the refit's record."""
+    without any where the choice was none; and the refit's record."""
     if choice["share"] == 0:
         return with_spectrum(model, None), None
     search = fit_spectrum(spectrum_features(sequences, kmers), labels, seed)
