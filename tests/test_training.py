@@ -265,17 +265,71 @@ def test_pretrain_finetune_ensemble_pipeline_end_to_end(dataset, tmp_path):
     one_fold_run = members[1]  # k = 4: rescoring its fold model in fp32 gives back the AUC it was selected by
     selected_by = json.loads((Path(one_fold_run) / "summary.json").read_text())["best_valid_auc"]["0"]
     assert rescored["member_auc"][one_fold_run] == pytest.approx(selected_by, abs=1e-6)
+    refit_members_and_swap_them_in(tmp_path / "ensemble", dataset, tmp_path)
     from ienhancer_elm.cli import main
 
     widget = str(REPO / "examples" / "sample.fasta")
     assert main(["card", str(tmp_path / "ensemble"), "--repo-id", "t/x", "--widget", widget]) == 0
     card = (tmp_path / "ensemble" / "README.md").read_text()
     assert "then fine-tuned with stratified 2-fold cross-validation" in card and "| 3, 4 |" in card
+    assert "epochs on the whole split" in card and "the members before their refit" in card
     from transformers import pipeline
 
     classifier = pipeline("text-classification", model=str(tmp_path / "ensemble"))
     predictions = classifier(sequences[:3])
     assert len(predictions) == 3 and {p["label"] for p in predictions} <= {"enhancer", "non-enhancer"}
+
+
+def refit_members_and_swap_them_in(ensemble: Path, dataset, tmp_path):
+    """What refit_members.sh and refit_encoders.py do: each member again on all the data for its chosen epochs,
+    its encoder swapped in and its head fitted on the new features; then nothing may choose on fold 0 with it."""
+    import numpy as np
+
+    from ienhancer_elm.evaluation import load_split
+    from ienhancer_elm.models import IEnhancerELMForSequenceClassification
+    from ienhancer_elm.predict import load_model
+    from ienhancer_elm.training.heads import HeadSettings
+    from ienhancer_elm.training.refit import (
+        check_refit_run,
+        record_refit,
+        require_fold_encoders,
+        swap_in_refitted_encoders,
+    )
+
+    training = json.loads((ensemble / "training.json").read_text())
+    model, tokenizer = load_model(ensemble, "cpu", precision="fp32")
+    refit_runs, refits = {}, {}
+    runs = {k: training["members"][str(k)]["arguments"]["output_dir"] for k in model.config.kmers}
+    for k, fold_run in runs.items():
+        settings = json.loads((Path(fold_run) / "arguments.json").read_text())
+        epochs = max(training["members"][str(k)]["summary"]["best_epochs"].values()) + 1
+        refit_runs[k] = tmp_path / f"refit_k{k}"
+        launch("finetune.py", {**settings, "output_dir": str(refit_runs[k]), "refit_epochs": epochs}, tmp_path)
+        assert not list(refit_runs[k].glob("fold*"))  # no cross-validation: the epochs were chosen already
+        refits[k] = check_refit_run(k, refit_runs[k], training["members"][str(k)])
+    k = min(runs)
+    with pytest.raises(ValueError, match="differs from the member's fold run in learning_rate"):
+        changed = {**training["members"][str(k)], "arguments": {**refits[k]["arguments"], "learning_rate": 1.0}}
+        check_refit_run(k, refit_runs[k], changed)
+    heads_before = model.member(k).head[1].weight.clone()
+    train = load_split(str(dataset), "layer1", "train")
+    settings = HeadSettings(steps=20)
+    swap_in_refitted_encoders(
+        model, tokenizer, refit_runs, settings, list(train["sequence"]), np.asarray(train["label"])
+    )
+    model.save_pretrained(ensemble)
+    record_refit(ensemble, refits, "refit_encoders.py")
+    swapped = IEnhancerELMForSequenceClassification.from_pretrained(ensemble)
+    for member_k, run in refit_runs.items():
+        refitted = IEnhancerELMForSequenceClassification.from_pretrained(run / "refit" / "member")
+        for name, value in refitted.member(member_k).bert.state_dict().items():
+            assert torch.equal(swapped.member(member_k).bert.state_dict()[name], value), name
+    assert not torch.equal(swapped.member(k).head[1].weight, heads_before)
+    assert json.loads((ensemble / "cv_results.json").read_text())["encoders"]["epochs"] == {
+        str(k): refit["summary"]["refit_epochs"] for k, refit in refits.items()
+    }
+    with pytest.raises(SystemExit, match="refitted on the whole training split"):
+        require_fold_encoders(ensemble)
 
 
 def test_a_member_can_start_with_the_head_of_an_ensembles_member(tiny_folder, tmp_path):

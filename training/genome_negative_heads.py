@@ -28,6 +28,7 @@ from ienhancer_elm.training.heads import (
     pooled_features,
     shipped_held_out_fold,
 )
+from ienhancer_elm.training.refit import require_fold_encoders
 
 MODEL = Path("models/ienhancer-elm-layer1")
 HELD_OUT_GENOME = "data/genome/grch38_chr21_contigs.fa.gz"
@@ -41,6 +42,7 @@ def main():
     train = load_split(DEFAULT_DATASET, "layer1", "train")
     labels = np.asarray(train["label"])
     fit_rows, held_rows = shipped_held_out_fold(labels)
+    require_fold_encoders(MODEL)
     model, tokenizer = load_model(MODEL, "cpu", precision="fp32")
     cache = Path("runs/heads/chr21-features.npz")
     if not cache.is_file():

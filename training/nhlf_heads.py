@@ -39,7 +39,13 @@ from ienhancer_elm.paths import DEFAULT_DATASET
 from ienhancer_elm.predict import load_model
 from ienhancer_elm.training.ensemble import best_threshold, calibration_record, score_subsets
 from ienhancer_elm.training.finetuning import stratified_folds
-from ienhancer_elm.training.heads import HeadSettings, fit_head, head_probabilities, pooled_features
+from ienhancer_elm.training.heads import (
+    HeadSettings,
+    encoder_fingerprint,
+    fit_head,
+    head_probabilities,
+    pooled_features,
+)
 from ienhancer_elm.training.spectrum import choose_weight, ship_spectrum, with_spectrum
 
 CONFIG = "enhancer_if_nhlf"
@@ -69,8 +75,15 @@ def on_stride(sequences, index: np.ndarray, start: np.ndarray, stride: int) -> n
 
 
 def window_features(model, tokenizer, sequences, index, start) -> dict[int, np.ndarray]:
-    """Pooled states of every window, per member; each member's are cached on its own, so a rerun resumes."""
+    """Pooled states of every window, per member; each member's are cached on its own, so a rerun resumes. The
+    cache holds one set of encoders' states: other encoders (a refit of layer 1) clear it."""
     CACHE.mkdir(parents=True, exist_ok=True)
+    encoders = {str(k): encoder_fingerprint(model.member(k)) for k in model.config.kmers}
+    record = CACHE / "encoders.json"
+    if not record.is_file() or json.loads(record.read_text()) != encoders:
+        for stale in [*CACHE.glob("train_k*.npy"), *(CACHE / "variants").glob("*.npz")]:
+            stale.unlink()
+        record.write_text(json.dumps(encoders, indent=2) + "\n")
     windows = [sequences[i][s : s + WINDOW] for i, s in zip(index, start)]
     features = {}
     for k in model.config.kmers:

@@ -2,7 +2,8 @@
 # The recipe of the shipped models, step by step; run it again after an interruption and it goes on
 # where it stopped (finished steps are skipped, a cut step resumes from its checkpoint).
 #   bash training/recipe.sh [ACCELERATE_CONFIG]      (default: training/accelerate/cpu.yaml)
-# Per k: MLM pretraining, then fine-tuning for layer 1 and layer 2; then both ensembles.
+# Per k: MLM pretraining, then fine-tuning for layer 1 and layer 2; then both ensembles; then every member
+# retrained on the whole training split (training/release.sh swaps those encoders in).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 accelerate_config=${1:-training/accelerate/cpu.yaml}
@@ -17,4 +18,8 @@ for k in ${KMERS:-3 4 5 6}; do
 done
 for layer in layer1 layer2; do
     python training/build_ensemble.py "training/configs/ensemble_$layer.json"
+done
+# then, once the fold runs have chosen their epochs, every member again on the whole training split
+for layer in layer1 layer2; do
+    bash training/refit_members.sh "$layer" "$accelerate_config"
 done

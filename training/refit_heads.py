@@ -46,6 +46,7 @@ from ienhancer_elm.training.heads import (
     saturated_share,
     shipped_held_out_fold,
 )
+from ienhancer_elm.training.refit import require_fold_encoders
 from ienhancer_elm.training.spectrum import choose_weight, ship_spectrum
 
 GENOME = "data/genome/hg38_chr2_1-2333275.fa.gz"
@@ -103,6 +104,7 @@ def main():
     parser.add_argument("--apply", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(torch.get_num_threads())
+    require_fold_encoders(args.model)
     model, tokenizer = load_model(args.model, "cpu", precision="fp32")
     train = load_split(DEFAULT_DATASET, args.config, "train")
     sequences, labels = list(train["sequence"]), np.asarray(train["label"])

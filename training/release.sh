@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# After training/recipe.sh: write the ensembles into models/ (the only script that replaces a shipped model),
+# After training/recipe.sh (and training/refit_members.sh): write the ensembles into models/ (the only script that replaces a shipped model),
 # score them on the independent test split (once, at the end) with the paired difference against the k-mer
 # baseline, render their model cards from those reports, and record the reference predictions the tests check.
 #   bash training/release.sh
@@ -19,6 +19,9 @@ for layer in layer1 layer2; do
         python training/refit_heads.py "$trained/ienhancer-elm-$layer" --config "$layer" --apply
     else
         echo "no recipe runs in runs/: keeping the shipped $trained/ienhancer-elm-$layer as it is" >&2
+    fi
+    if [ -f "runs/refit_k3_$layer/summary.json" ]; then # members retrained on the whole split (refit_members.sh)
+        python training/refit_encoders.py "$trained/ienhancer-elm-$layer" --config "$layer"
     fi
     baseline=runs/baseline-$layer/model.joblib # the k-mer yardstick, chosen by CV on the training split
     [ -f "$baseline" ] || ienhancer-elm baseline --config "$layer" -o "runs/baseline-$layer"

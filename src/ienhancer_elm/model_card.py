@@ -152,8 +152,13 @@ def cv_section(cv: dict) -> str:
         return "No cross-validation report was found next to the weights.\n"
     figures = cv["cv_at_threshold"]
     cells = ", ".join(f"{m} {figures[m]:.3f}" for m in METRICS if figures.get(m) is not None)
+    whose = (
+        "the members before their refit on the whole split, which did not train on them"
+        if "encoders" in cv
+        else "that no member trained on"
+    )
     lines = [
-        f"{_chosen(cv)} on held-out training predictions ({figures['n']} sequences that no member trained on): "
+        f"{_chosen(cv)} on held-out training predictions ({figures['n']} sequences {whose}): "
         f"{cells}. The test split played no part in any choice. Every subset of the BERT members on the same "
         "held-out sequences, threshold 0.5, best AUC first:",
         "",
@@ -190,6 +195,16 @@ def _heads_and_calibration(cv: dict) -> list[str]:
                 else ""
             ),
         ]
+    if encoders := cv.get("encoders"):
+        epochs = ", ".join(f"k = {k}: {n}" for k, n in encoders["epochs"].items())
+        lines += [
+            "",
+            f"Last, every member's encoder was replaced by one fine-tuned on {encoders['refitted_on']} for the epoch "
+            f"count its held-out fold chose ({epochs}), and its head fitted again on that encoder's features with "
+            f"the settings above (`{encoders['command']}`); threshold, slope and every other choice stayed. The "
+            "held-out figures here are those of the members before that refit: the shipped members have no held-out "
+            "data left.",
+        ]
     if calibration := cv.get("calibration"):
         lines += [
             "",
@@ -199,7 +214,7 @@ def _heads_and_calibration(cv: dict) -> list[str]:
     return lines
 
 
-def procedure(arguments: dict, pretrained: bool) -> str:
+def procedure(arguments: dict, pretrained: bool, refitted: bool = False) -> str:
     start = (
         "Each member was pretrained as a masked language model (DNABERT-style masking of k consecutive k-mers) on "
         "200 bp windows of a 2.3 Mbp slice of hg38 chromosome 2 and the unlabelled training sequences (both strands; "
@@ -213,22 +228,35 @@ def procedure(arguments: dict, pretrained: bool) -> str:
             f"fine-tuned with stratified {folds}-fold cross-validation (per fold, the epoch with the best validation "
             "AUC), then retrained on the whole training split for the median of the folds' best epoch counts."
         )
-    return start + (
+    chosen = (
         f"fine-tuned on a stratified {1 - 1 / folds:.0%} of the training split, the epoch chosen by AUC on the other "
-        f"{1 / folds:.0%}; that model ships."
+        f"{1 / folds:.0%}"
     )
+    if refitted:
+        return (
+            start
+            + chosen
+            + (
+                "; then fine-tuned again from the same pretrained weights on the whole training split for that many "
+                "epochs (best epoch + 1), and that encoder ships."
+            )
+        )
+    return start + chosen + "; that model ships."
 
 
 def training_section(training: dict) -> str:
     if not training:
         return "No training record was found next to the weights.\n"
     members = list(training["members"].values())
+    refitted = any("refit" in member for member in members)  # runs not in the ensemble have none
     lines = [
-        procedure(members[0]["arguments"], bool(members[0].get("pretraining"))),
+        procedure(members[0]["arguments"], bool(members[0].get("pretraining")), refitted),
         "",
-        "| k | pretraining windows (both strands) | fine-tuning | best epoch (0-based) | validation AUC | time (pretraining included) |",
+        "| k | pretraining windows (both strands) | fine-tuning | best epoch (0-based) | validation AUC |"
+        + (" epochs on the whole split |" if refitted else "")
+        + " time (pretraining included) |",
     ]
-    lines.append("|---|---|---|---|---|---|")
+    lines.append("|---|---|---|---|---|" + ("---|" if refitted else "") + "---|")
     for k, member in sorted(training["members"].items(), key=lambda item: int(item[0])):
         pretraining = member.get("pretraining") or {}
         windows = pretraining.get("kept_both_strands", "none (from scratch or DNABERT)")
@@ -238,8 +266,10 @@ def training_section(training: dict) -> str:
             recipe += ", both strands of every training sequence"
         best_epoch = ", ".join(str(e) for e in member["summary"]["best_epochs"].values())
         auc = ", ".join(f"{a:.3f}" for a in member["summary"]["best_valid_auc"].values())
-        minutes = member.get("seconds", 0) / 60
-        lines.append(f"| {k} | {windows} | {recipe} | {best_epoch} | {auc} | {minutes:.0f} min |")
+        minutes = (member.get("seconds", 0) + member.get("refit", {}).get("seconds", 0)) / 60
+        refit = f" {member['refit']['summary']['refit_epochs'] if 'refit' in member else 'not refitted'} |"
+        refit = refit if refitted else ""
+        lines.append(f"| {k} | {windows} | {recipe} | {best_epoch} | {auc} |{refit} {minutes:.0f} min |")
     total = training.get("seconds", 0) / 3600
     return (
         "\n".join(lines)

@@ -5,7 +5,8 @@ the epoch with the best validation AUC-ROC is kept (early stopping with `patienc
 predictions on the fold are the out-of-fold predictions. Refit policy (`refit=True`): the member is
 trained again on the whole training split for the median of the folds' best epoch counts, and that
 model ships. With `refit=False` the best fold model ships as it is; with `only_fold` as well this is
-a single hold-out split, the cheap recipe for small machines. `summary.json` names the shipped member.
+a single hold-out split, the cheap recipe for small machines. `refit_epochs` runs the refit alone, for an
+epoch count an earlier fold run chose. `summary.json` names the shipped member.
 The test split is never read here.
 """
 
@@ -59,6 +60,13 @@ class FinetuneArguments(MemberSize, RunSettings):
         default=True,
         metadata={
             "help": "after all folds, retrain on all training data and ship that; false: ship the best fold model"
+        },
+    )
+    refit_epochs: int = field(
+        default=0,
+        metadata={
+            "help": "skip cross-validation and retrain on the whole training split for this many epochs, a count "
+            "chosen beforehand on held-out folds (a fold run's best epoch + 1); 0: run the folds"
         },
     )
     reverse_complement_augmentation: bool = False
@@ -257,6 +265,13 @@ def finetune(args: FinetuneArguments) -> dict:
     ids, sequences, labels = train_split["id"], train_split["sequence"], np.asarray(train_split["label"])
     # a member that reads in windows takes long sequences whole from its tokenizer
     tokenizer = KmerTokenizer(kmers=(args.k,), model_max_length=WINDOWED_MODEL_MAX_LENGTH if args.window_bp else 512)
+    if args.refit_epochs:
+        refit(args, accelerator, tokenizer, sequences, labels, args.refit_epochs, out / "refit")
+        summary = {"hardware": hardware(accelerator), "refit_epochs": args.refit_epochs, "member": "refit/member"}
+        if accelerator.is_main_process:
+            (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        finish(accelerator)
+        return summary
     folds = {}
     for fold, (train_index, valid_index) in enumerate(stratified_folds(labels, args.folds, args.seed)):
         if args.only_fold in (-1, fold):

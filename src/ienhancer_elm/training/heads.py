@@ -10,6 +10,7 @@ so the head keeps the paper's shape and the model folder its layout.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +48,15 @@ class HeadSettings:
     learning_rate: float = 0.01
     dropout: float = 0.3  # on the pooled features, as the paper's head
     seed: int = 0
+
+
+def encoder_fingerprint(member) -> str:
+    """SHA-256 of a member's encoder weights: what cached features were computed with."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(member.bert.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 @torch.inference_mode()
