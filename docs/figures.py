@@ -478,18 +478,39 @@ def background_calibration() -> str:
     report = _json("results/background-calibration-layer1.json")
     rows = _header(
         "nominal rate",
-        f"held-out genome ({report['held_out_windows']:,} windows)",
+        f"held-out genome ({report['held_out_windows']:,} windows), {report['gc_strata']} GC strata",
+        "the same, one pooled background",
         f"random sequences ({report['random_sequences']:,})",
     )
     for rate, share in report["called_share_held_out"].items():
+        pooled = report["called_share_held_out_pooled"][rate]
         rows.append(
-            f"| {float(rate):g} | {share:.4f} ({share / float(rate):.2f}x) | {report['called_share_random'][rate]:.3f} |"
+            f"| {float(rate):g} | {share:.4f} ({share / float(rate):.2f}x) | {pooled:.4f} ({pooled / float(rate):.2f}x) "
+            f"| {report['called_share_random'][rate]:.3f} |"
         )
     rows.append("")
     rows.append(
-        f"Background: {report['background_windows']:,} windows of {', '.join(f'`{p}`' for p in report['background_pieces'])}; "
-        f"held out: `{report['held_out_piece']}`."
+        f"Background: {report['background_windows']:,} windows of {', '.join(f'`{p}`' for p in report['background_pieces'])} "
+        f"(mean GC {report['background_mean_gc']:.3f}; the model's score correlates with GC at "
+        f"{report['score_gc_correlation']:.2f} there); held out: `{report['held_out_piece']}` (mean GC "
+        f"{report['held_out_mean_gc']:.3f})."
     )
+    return "\n".join(rows) + "\n"
+
+
+def strata_choice() -> str:
+    """How many GC strata: each background piece left out in turn (`docs/background_calibration.py`)."""
+    report = _json("results/background-calibration-layer1.json")["strata_choice"]
+    pieces = list(next(iter(report["candidates"].values()))["called_share"])
+    rows = _header("GC strata", *(f"`{piece}` left out, at 0.01 / 0.05" for piece in pieces), "worst abs log2 ratio")
+    for strata, row in report["candidates"].items():
+        cells = [
+            " / ".join(f"{share / float(rate):.2f}x" for rate, share in row["called_share"][piece].items())
+            for piece in pieces
+        ]
+        rows.append(f"| {strata} | " + " | ".join(cells) + f" | {row['worst_abs_log2_ratio']:.2f} |")
+    rows.append("")
+    rows.append(f"Chosen: {report['chosen']} strata.")
     return "\n".join(rows) + "\n"
 
 
@@ -669,6 +690,7 @@ RENDERERS = {
     "score-ties": score_ties,
     "spectrum-member": spectrum_member,
     "background-calibration": background_calibration,
+    "strata-choice": strata_choice,
     "genome-negatives": genome_negatives,
     "quickstart": quickstart,
     "nhlf-results": nhlf_results,

@@ -43,7 +43,8 @@ def main() -> None:
             str(bedgraph),
             "--no-progress",
         )
-        scores = [float(line.split("\t")[3]) for line in bedgraph.read_text().splitlines()[1:]]
+        windows = [line.split("\t") for line in bedgraph.read_text().splitlines()[1:]]
+        scores = [float(window[3]) for window in windows]
         regions = [line.split("\t") for line in bed.read_text().splitlines()]
         rng = random.Random(0)
         sequences = ["".join(rng.choice("ACGT") for _ in range(200)) for _ in range(100)]
@@ -52,10 +53,13 @@ def main() -> None:
         cli("predict", str(fasta), "-o", str(calls), "--no-progress")
         with open(calls, encoding="utf-8") as handle:
             labels = [row["label"] for row in csv.DictReader(handle, delimiter="\t")]
-    from ienhancer_elm.background import Background
+    from ienhancer_elm.background import Background, gc_fraction
+    from ienhancer_elm.sequences import read_records
 
     background = Background.read(REPO / "models" / "ienhancer-elm-layer1" / "background.json")
-    p_values = background.p_values(scores)
+    genome = {record.id: record.sequence for record in read_records(REPO / GENOME)}  # stride = window: bin = window
+    gc = [gc_fraction(genome[name][int(start) : int(end)]) for name, start, end, _ in windows]
+    p_values = background.p_values(scores, gc)
     report = {
         "genome": GENOME,
         "model": "models/ienhancer-elm-layer1",

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.stats import false_discovery_control
 
-from ienhancer_elm.background import Background, bh_q_values
+from ienhancer_elm.background import Background, BackgroundError, bh_q_values, gc_fraction
 from ienhancer_elm.cli import main
 
 from conftest import GATA_SITE, TINY
@@ -42,9 +42,24 @@ def read_bedgraph(path):
     ]
 
 
-def p_value(scores, score):
-    """The definition, counted directly: (1 + #{b >= s}) / (n + 1)."""
-    return (1 + int(np.sum(np.asarray(scores) >= score))) / (len(scores) + 1)
+def p_value(saved: dict, score: float, gc: float) -> float:
+    """The definition, counted directly from background.json: (1 + #{b >= s}) / (n + 1) over the background
+    windows in the GC stratum of the window scored (a stratum: the GC fractions between two cuts)."""
+    cuts = saved["gc_cuts"]
+
+    def stratum(fraction):
+        return sum(round(fraction, 6) > cut for cut in cuts)
+
+    same = [b for b, g in zip(saved["scores"], saved["gc"]) if stratum(g) == stratum(gc)]
+    return (1 + sum(b >= score for b in same)) / (len(same) + 1)
+
+
+SCANNED = {"a": random_dna(3000, 7), "b": random_dna(2000, 8)}
+
+
+def window_gc(name: str, bin_start: int, records=SCANNED) -> float:
+    """The GC fraction of the 100 bp window whose bedGraph bin starts at `bin_start` (37 bp into it)."""
+    return gc_fraction(records[name][bin_start - 37 : bin_start - 37 + 100])
 
 
 def merged(starts, window=100):
@@ -73,7 +88,7 @@ def tiny_with_background(tmp_path_factory):
 
 def test_p_values_on_a_hand_made_background_count_ties_as_at_least_as_high():
     background = Background([0.9, 0.2, 0.5, 0.2, 0.1], window=200, stride=50, max_n_fraction=0.1)
-    assert background.scores.tolist() == [0.1, 0.2, 0.2, 0.5, 0.9]
+    assert background.strata[0].tolist() == [0.1, 0.2, 0.2, 0.5, 0.9] and background.levels_count == 6
     scores = [0.05, 0.1, 0.15, 0.2, 0.5, 0.7, 0.9, 0.95]
     assert background.p_values(scores).tolist() == [6 / 6, 6 / 6, 5 / 6, 5 / 6, 3 / 6, 2 / 6, 2 / 6, 1 / 6]
     assert background.levels(scores).tolist() == [5, 5, 4, 4, 2, 1, 1, 0]
@@ -89,16 +104,77 @@ def test_bh_q_values_from_the_level_histogram_match_scipy(seed):
     if seed == 2:
         levels = np.full(20, 7)  # all windows on one level
     p = (1 + levels) / (n + 1)
-    q = bh_q_values(np.bincount(levels, minlength=n + 1), n)[levels]
+    q = bh_q_values(np.bincount(levels, minlength=n + 1), (1 + np.arange(n + 1)) / (n + 1))[levels]
     np.testing.assert_allclose(q, false_discovery_control(p, method="bh"), rtol=1e-12, atol=0)
 
 
-def test_background_json_holds_sorted_scores_pieces_and_model(tiny_with_background):
+def test_gc_strata_compare_a_score_only_with_windows_of_its_own_gc():
+    # AT-rich windows score low, GC-rich ones high, as the shipped model does on genomic DNA
+    scores = [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9]
+    gc = [0.30, 0.32, 0.34, 0.36, 0.60, 0.62, 0.64, 0.66]
+    background = Background(scores, window=200, stride=50, max_n_fraction=0.1, gc=gc, gc_strata=2)
+    assert background.gc_cuts.tolist() == [0.36] and [s.tolist() for s in background.strata] == [
+        [0.1, 0.2, 0.3, 0.4],
+        [0.6, 0.7, 0.8, 0.9],
+    ]
+    # 0.5 tops the AT-rich stratum (p = 1/5) and sits below the whole GC-rich one (p = 5/5); pooled, 5/9
+    assert background.p_values([0.5, 0.5, 0.35], [0.36, 0.37, 0.2]).tolist() == [1 / 5, 5 / 5, 2 / 5]
+    pooled = Background(scores, window=200, stride=50, max_n_fraction=0.1, gc=gc, gc_strata=1)
+    assert pooled.p_values([0.5]).tolist() == [5 / 9]
+    with pytest.raises(BackgroundError, match="need each window's GC"):
+        background.p_values([0.5])
+    assert background.levels([0.95, 0.95], [0.3, 0.7]).tolist() == [0, 5]  # each stratum's first level
+    assert background.p_of_levels([0, 5]).tolist() == [1 / 5, 1 / 5] and background.smallest_p == 1 / 5
+
+
+def test_gc_fraction_of_a_string_and_of_scan_codes_agree():
+    import torch
+
+    from ienhancer_elm.scan import window_gc
+    from ienhancer_elm.tokenization_ienhancer_elm import encode_bases
+
+    windows = ["ACGTNNGGCC", "atatatatgc", "NNNNNNNNNN", "GGGGGGGGGC"]
+    assert [gc_fraction(w) for w in windows] == [6 / 8, 2 / 10, 0.0, 1.0]
+    codes = torch.stack([encode_bases(w) for w in windows])
+    assert window_gc(codes) == [gc_fraction(w) for w in windows]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_bh_q_values_over_gc_strata_match_scipy(seed):
+    rng = np.random.default_rng(seed)
+    gc = rng.uniform(0.3, 0.6, size=97)
+    background = Background(rng.random(97), window=200, stride=50, max_n_fraction=0.1, gc=gc, gc_strata=4)
+    assert len(background.strata) == 4 and len({len(s) for s in background.strata}) > 1  # 24 or 25: p-grids differ
+    levels = background.levels(rng.random(800) ** 0.3, rng.uniform(0.25, 0.65, size=800))
+    q = bh_q_values(np.bincount(levels, minlength=background.levels_count), background.level_p)[levels]
+    expected = false_discovery_control(background.p_of_levels(levels), method="bh")
+    np.testing.assert_allclose(q, expected, rtol=1e-12, atol=0)
+
+
+def test_a_background_without_one_piece_recuts_its_strata(tmp_path):
+    scores, gc = np.linspace(0, 1, 30), np.linspace(0.3, 0.6, 30)
+    pieces = [{"file": "a.fa", "windows": 10}, {"file": "b.fa", "windows": 20}]
+    background = Background(scores, 200, 50, 0.1, pieces=pieces, gc=gc, gc_strata=3)
+    background.write(tmp_path / "background.json")
+    again = Background.read(tmp_path / "background.json")
+    np.testing.assert_array_equal(again.gc_cuts, background.gc_cuts)
+    assert [s.tolist() for s in again.strata] == [s.tolist() for s in background.strata]
+    left = background.without("a.fa")
+    assert left.n == 20 and left.scores.tolist() == np.round(scores[10:], 6).tolist()
+    assert [p["file"] for p in left.pieces] == ["b.fa"] and len(left.strata) == 3
+    with pytest.raises(BackgroundError, match="no piece named"):
+        background.without("c.fa")
+
+
+def test_background_json_holds_scores_and_gc_in_window_order_pieces_and_model(tiny_with_background):
     model, genome, arguments = tiny_with_background
     saved = json.loads((model / "background.json").read_text())
     windows = (5000 - 100) // 25 + 1 + (3000 - 100) // 25 + 1
     assert (saved["window"], saved["stride"], saved["max_n_fraction"], saved["windows"]) == (100, 25, 0.1, windows)
-    assert saved["scores"] == sorted(saved["scores"]) and len(saved["scores"]) == windows
+    assert len(saved["scores"]) == len(saved["gc"]) == windows == sum(saved["stratum_windows"])
+    first, last = random_dna(5000, 1)[:100], random_dna(3000, 2)[-100:]  # the first and last windows
+    assert (saved["gc"][0], saved["gc"][-1]) == (round(gc_fraction(first), 6), round(gc_fraction(last), 6))
+    assert saved["gc_strata"] == 10 and len(saved["gc_cuts"]) == len(saved["stratum_windows"]) - 1
     assert all(score == round(score, 6) for score in saved["scores"])
     sha = hashlib.sha256(genome.read_bytes()).hexdigest()
     assert saved["pieces"] == [
@@ -109,6 +185,7 @@ def test_background_json_holds_sorted_scores_pieces_and_model(tiny_with_backgrou
         "weights_sha256": weights,
         "threshold": 0.5,
         "calibration_slope": 1.0,
+        "spectrum_weight": None,
         "precision": "fp32",
     }
     assert saved["command"] == " ".join(["ienhancer-elm", *arguments])
@@ -122,7 +199,7 @@ def scanned(tiny_with_background, tmp_path_factory):
 
     model, _, _ = tiny_with_background
     folder = tmp_path_factory.mktemp("scanned")
-    genome = write_fasta(folder / "g.fa", [("a", random_dna(3000, 7)), ("b", random_dna(2000, 8))])
+    genome = write_fasta(folder / "g.fa", list(SCANNED.items()))
     common = [str(genome), "--model", str(model), *WINDOW, *STRIDE, "--precision", "fp32", "--no-progress"]
     outputs = ["-o", str(folder / "o.bed"), "--bedgraph", str(folder / "o.bg")]
     with contextlib.redirect_stderr(io.StringIO()) as err:
@@ -132,10 +209,10 @@ def scanned(tiny_with_background, tmp_path_factory):
 
 def test_background_rate_calls_exactly_the_windows_at_or_below_it(tiny_with_background, scanned):
     model, _, _ = tiny_with_background
-    scores = json.loads((model / "background.json").read_text())["scores"]
+    saved = json.loads((model / "background.json").read_text())
     _, folder, err = scanned
     windows = read_bedgraph(folder / "o.bg")
-    p = [p_value(scores, float(value)) for _, _, value in windows]
+    p = [p_value(saved, float(value), window_gc(name, start)) for name, start, value in windows]
     q = false_discovery_control(p, method="bh")  # over all windows scanned
     called = [i for i, value in enumerate(p) if value <= 0.05]
     assert 0 < len(called) < len(windows) / 5
@@ -147,8 +224,17 @@ def test_background_rate_calls_exactly_the_windows_at_or_below_it(tiny_with_back
         starts = {windows[i][1] - 37: i for i in called if windows[i][0] == record}  # the bin starts 37 bp in
         for start, end, members in merged(starts):
             best = max((starts[s] for s in members), key=lambda i: float(windows[i][2]))  # first of the best
+            significant = min((starts[s] for s in members), key=lambda i: p[i])  # GC strata: maybe another one
             expected.append(
-                (record, start, end, float(windows[best][2]), p[best], q[best], windows[best][1] - 37 - start)
+                (
+                    record,
+                    start,
+                    end,
+                    float(windows[best][2]),
+                    p[significant],
+                    q[significant],
+                    windows[best][1] - 37 - start,
+                )
             )
     assert [(r[0], int(r[1]), int(r[2])) for r in regions] == [e[:3] for e in expected]
     for region, (*_, probability, p_best, q_best, offset) in zip(regions, expected):
@@ -177,7 +263,7 @@ def test_an_explicit_threshold_wins_and_regions_keep_their_p_values(scanned, tmp
 
 def test_bedgraph_log10p_holds_minus_log10_of_each_windows_p_value(tiny_with_background, scanned, tmp_path):
     model, _, _ = tiny_with_background
-    scores = json.loads((model / "background.json").read_text())["scores"]
+    saved = json.loads((model / "background.json").read_text())
     common, folder, _ = scanned
     log10p = ["--bedgraph", str(tmp_path / "l.bg"), "--bedgraph-value", "log10p", "--background-rate", "0.05"]
     assert main(["scan", *common, "-o", str(tmp_path / "l.bed"), *log10p]) == 0
@@ -185,8 +271,9 @@ def test_bedgraph_log10p_holds_minus_log10_of_each_windows_p_value(tiny_with_bac
     assert (tmp_path / "l.bg").read_text().startswith("track type=bedGraph name=ienhancer-elm description=-log10")
     probabilities, logs = read_bedgraph(folder / "o.bg"), read_bedgraph(tmp_path / "l.bg")
     assert [w[:2] for w in probabilities] == [w[:2] for w in logs]
-    for (_, _, probability), (_, _, value) in zip(probabilities, logs):
-        assert float(value) == pytest.approx(-math.log10(p_value(scores, float(probability))), abs=1e-6)
+    for (name, start, probability), (_, _, value) in zip(probabilities, logs):
+        expected = p_value(saved, float(probability), window_gc(name, start))
+        assert float(value) == pytest.approx(-math.log10(expected), abs=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -226,10 +313,9 @@ def test_records_sharing_a_name_are_refused_before_any_output(tmp_path, capsys, 
 
 def test_predict_gives_background_p_after_probability(tiny_with_background, tmp_path, capsys):
     model, _, _ = tiny_with_background
-    scores = json.loads((model / "background.json").read_text())["scores"]
-    fasta = write_fasta(
-        tmp_path / "in.fa", [("s1", random_dna(100, 4)), ("bad", "ACGTXACGT"), ("s2", random_dna(150, 5))]
-    )
+    saved = json.loads((model / "background.json").read_text())
+    records = {"s1": random_dna(100, 4), "bad": "ACGTXACGT", "s2": random_dna(150, 5)}
+    fasta = write_fasta(tmp_path / "in.fa", list(records.items()))
     assert main(["predict", str(fasta), "--model", str(model), "--precision", "fp32", "--no-progress"]) == 1
     header, *rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
     assert header[:5] == ["id", "length", "probability", "background_p", "label"]
@@ -237,9 +323,21 @@ def test_predict_gives_background_p_after_probability(tiny_with_background, tmp_
         if row[0] == "bad":
             assert row[2] == row[3] == "" and row[-1]
         else:
-            assert float(row[3]) == pytest.approx(p_value(scores, float(row[2])), rel=1e-5)
+            expected = p_value(saved, float(row[2]), gc_fraction(records[row[0]]))
+            assert float(row[3]) == pytest.approx(expected, rel=1e-5)
     assert main(["predict", str(fasta), "--model", str(TINY), "--no-progress"]) == 1
     assert "background_p" not in capsys.readouterr().out.splitlines()[0]
+
+
+def test_a_background_for_another_spectrum_share_is_refused(tiny_with_background):
+    from types import SimpleNamespace
+
+    model, _, _ = tiny_with_background
+    background = Background.read(model / "background.json")
+    config = SimpleNamespace(threshold=0.5, calibration_slope=1.0, spectrum_weight=None)
+    background.check(SimpleNamespace(config=config))
+    with pytest.raises(BackgroundError, match="spectrum member's share None, the model has 0.5"):
+        background.check(SimpleNamespace(config=SimpleNamespace(**{**vars(config), "spectrum_weight": 0.5})))
 
 
 def test_a_background_for_other_weights_is_refused(tiny_with_background, tmp_path, capsys):
@@ -254,15 +352,31 @@ def test_a_background_for_other_weights_is_refused(tiny_with_background, tmp_pat
     assert "computed for other weights" in capsys.readouterr().err and not (tmp_path / "o.tsv").exists()
 
 
+STRATA = ["--gc-strata", "2"]  # 2 x 10 kbp of background at stride 25: 400 windows a stratum, p down to 1/401
+
+
 def test_a_planted_enhancer_is_called_at_0_01_and_ordinary_genome_at_about_the_rate(gata_model, tmp_path):
     """Background from one random genome without sites; a second one, with a GATA-rich stretch, is scanned."""
     model = tmp_path / "model"
     shutil.copytree(gata_model, model)  # the session's model stays without a background
     background = write_fasta(tmp_path / "background.fa", [(f"bg{i}", random_dna(10000, 100 + i)) for i in range(2)])
     assert (
-        main(["background", str(model), str(background), *WINDOW, *STRIDE, "--precision", "fp32", "--no-progress"]) == 0
+        main(
+            [
+                "background",
+                str(model),
+                str(background),
+                *WINDOW,
+                *STRIDE,
+                *STRATA,
+                "--precision",
+                "fp32",
+                "--no-progress",
+            ]
+        )
+        == 0
     )
-    scores = np.array(json.loads((model / "background.json").read_text())["scores"])
+    saved = json.loads((model / "background.json").read_text())
     site = ((GATA_SITE + random_dna(17, 1)) * 6)[:150]
     ordinary = random_dna(20000, 200)
     genome = write_fasta(tmp_path / "genome.fa", [("chrTest", ordinary[:10000] + site + ordinary[10150:])])
@@ -272,9 +386,14 @@ def test_a_planted_enhancer_is_called_at_0_01_and_ordinary_genome_at_about_the_r
     _, regions = read_bed(tmp_path / "o.bed")
     planted = [r for r in regions if int(r[1]) < 10150 and int(r[2]) > 10000]
     assert len(planted) == 1 and float(planted[0][7]) >= 2  # -log10 p: p <= 0.01
-    windows = [(start - 37, float(value)) for _, start, value in read_bedgraph(tmp_path / "o.bg")]
+    scanned = {"chrTest": ordinary[:10000] + site + ordinary[10150:]}
+    windows = [(start, float(value)) for _, start, value in read_bedgraph(tmp_path / "o.bg")]
     ordinary_p = np.array(
-        [p_value(scores, value) for start, value in windows if start + 100 <= 10000 or start >= 10150]
+        [
+            p_value(saved, value, window_gc("chrTest", start, scanned))
+            for start, value in windows
+            if start - 37 + 100 <= 10000 or start - 37 >= 10150
+        ]
     )
     shares = {rate: float(np.mean(ordinary_p <= rate)) for rate in (0.01, 0.05)}
     assert 0.01 / 4 <= shares[0.01] <= 0.01 * 3, shares  # about the nominal rate (neighbouring windows overlap)

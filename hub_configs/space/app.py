@@ -34,7 +34,7 @@ Paste DNA sequences (FASTA, or one sequence per line) or upload a FASTA file (pl
 {MAX_RECORDS:,} records and {MAX_INPUT_BYTES // 1000} kB. Layer 1 calls each sequence enhancer or
 non-enhancer; layer 2 calls the enhancers strong or weak. The table is what `ienhancer-elm predict --strength`
 writes; a record that cannot be scored keeps its row, with the reason in `error`. `probability` is calibrated
-(calls above 0.5); `background_p` is the share of ordinary human genome windows that score as high. The
+(calls above 0.5); `background_p` is the share of ordinary human genome windows of the same GC content that score as high. The
 models were trained on 200 bp human sequences (the iEnhancer-2L benchmark); see their model cards for what
 the calls are worth."""
 

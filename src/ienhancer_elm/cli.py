@@ -178,6 +178,8 @@ def _add_scan_parser(commands, parents) -> None:
 
 
 def _add_background_parser(commands, parents) -> None:
+    from .background import GC_STRATA
+
     background = commands.add_parser(
         "background",
         parents=parents,
@@ -188,6 +190,13 @@ def _add_background_parser(commands, parents) -> None:
     background.add_argument("--window", type=positive_int, default=200, help="window length in bases, as scan's")
     background.add_argument("--stride", type=positive_int, default=50, help="bases between window starts")
     background.add_argument("--max-n", type=probability, default=0.1, help="skip windows with a larger fraction of N")
+    background.add_argument(
+        "--gc-strata",
+        type=positive_int,
+        default=GC_STRATA,
+        help="compare each score only with background windows of similar GC: this many strata of about equal size"
+        f" (default {GC_STRATA}; 1: one pooled background)",
+    )
     background.add_argument("-o", "--output", help="where to write the background (default: MODEL/background.json)")
     background.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     background.set_defaults(handler=run_background, batch_size=64)
@@ -387,10 +396,15 @@ def run_background(args) -> int:
         compile=args.compile,
     )
     command = " ".join(["ienhancer-elm", *args.argv])
-    background = compute_background(args.model, args.genomes, settings, args.device, command, not args.no_progress)
+    background = compute_background(
+        args.model, args.genomes, settings, args.device, command, not args.no_progress, args.gc_strata
+    )
     background.write(output)
     windows = ", ".join(f"{piece['file']} {piece['windows']}" for piece in background.pieces)
-    print(f"ienhancer-elm: {background.n} background window(s) ({windows}) written to {output}", file=sys.stderr)
+    strata = f"{len(background.strata)} GC strata"
+    print(
+        f"ienhancer-elm: {background.n} background window(s) ({windows}; {strata}) written to {output}", file=sys.stderr
+    )
     return 0
 
 

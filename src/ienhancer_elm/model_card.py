@@ -386,12 +386,19 @@ def background_section(folder: Path) -> str:
         return ""
     saved = json.loads(path.read_text(encoding="utf-8"))
     pieces = ", ".join(f"`{piece['file']}`" for piece in saved["pieces"])
+    strata = len(saved.get("stratum_windows", [None]))
+    strata = (
+        f" A score is compared only with the windows of its own GC stratum ({strata} strata of about equal size "
+        "by G + C share): on genomic DNA this model's score follows GC content closely."
+        if strata > 1
+        else ""
+    )
     return (
         "\n## Genomic background\n\n"
         f"`background.json` holds this model's scores of {saved['windows']:,} windows of plain human genome "
         f"({saved['window']} bp, stride {saved['stride']}; {pieces}; scored in {saved['model'].get('precision')}), "
         "so that `ienhancer-elm predict` and `scan` give each score its background p-value, the share of those "
-        "windows scoring at least as high (+1 corrected), and `scan` calls windows at a background rate. "
+        f"windows scoring at least as high (+1 corrected), and `scan` calls windows at a background rate.{strata} "
         f"Made by `{saved['command']}`.\n"
     )
 

@@ -210,14 +210,17 @@ class Prediction:
     member_probabilities: dict[int | str, float] = field(default_factory=dict)  # by k, and "spectrum"
     error: str | None = None
     warning: str | None = None
+    gc: float | None = None  # G + C over A + C + G + T: the GC stratum of its background p-value
 
 
 def _empty_row(record: Record) -> Prediction:
     if not isinstance(record.sequence, str):
         length, error = 0, f"expected a DNA string, got {type(record.sequence).__name__}"
         return Prediction(str(record.id), length, error=error)
+    from .background import gc_fraction
+
     length = len("".join(record.sequence.split()))
-    return Prediction(record.id, length, warning=short_sequence_warning(length))
+    return Prediction(record.id, length, warning=short_sequence_warning(length), gc=gc_fraction(record.sequence))
 
 
 def member_keys(config) -> list[int | str]:
@@ -245,13 +248,14 @@ def table_cells(
     model, row: Prediction, strength_row: Prediction | None = None, strength: bool = False, background=None
 ) -> list[str]:
     """One record's cells under `table_header`: numbers with six decimals, p-values with six significant
-    digits (the smallest is 1 / (n + 1) for n background windows), empty where there is none, and for a record
+    digits (against the background windows of the record's GC stratum; the smallest is 1 / (n_b + 1) for n_b
+    windows there), empty where there is none, and for a record
     the model reads in windows: its score is a mean over windows, which a background of single windows does not
     describe."""
     members = [_number(row.member_probabilities.get(key)) for key in member_keys(model.config)]
     layer2 = [_number(strength_row.probability), strength_row.label] if strength_row else ["", ""]
     windowed = bool(model.config.window_bp) and row.length > model.config.window_bp
-    p_value = [] if background is None else ["" if windowed else _p_value(background, row.probability)]
+    p_value = [] if background is None else ["" if windowed else _p_value(background, row.probability, row.gc)]
     return [
         row.id,
         str(row.length),
@@ -268,8 +272,8 @@ def _number(value) -> str:
     return "" if value is None else f"{value:.6f}"
 
 
-def _p_value(background, probability: float | None) -> str:
-    return "" if probability is None else f"{background.p_values([probability])[0]:.6g}"
+def _p_value(background, probability: float | None, gc: float | None) -> str:
+    return "" if probability is None else f"{background.p_values([probability], [gc or 0.0])[0]:.6g}"
 
 
 def predict_records(

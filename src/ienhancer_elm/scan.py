@@ -27,7 +27,9 @@ import torch
 
 from .predict import inference_autocast
 from .sequences import open_text
-from .tokenization_ienhancer_elm import _UNKNOWN_BASE, encode_bases
+from .tokenization_ienhancer_elm import _UNKNOWN_BASE, DNABERT_BASE_ORDER, encode_bases
+
+_BASE_CODE = {base: code for code, base in enumerate(DNABERT_BASE_ORDER)}
 
 
 class ScanError(ValueError):
@@ -304,7 +306,8 @@ def batches(segments, settings: ScanSettings, summary: ScanSummary, progress=Non
 
 
 def score_batches(model, tokenizer, batch_iter, settings: ScanSettings, rank=0, world=1):
-    """(segment index, name, start, probability) of the windows in this process's share of the batches."""
+    """(segment index, name, start, probability, GC fraction) of the windows in this process's share of the
+    batches; the GC fraction places the window in its background's GC stratum (`background.gc_fraction`)."""
     device = next(model.parameters()).device
     for index, (keys, codes) in enumerate(batch_iter):
         if index % world != rank:
@@ -313,7 +316,14 @@ def score_batches(model, tokenizer, batch_iter, settings: ScanSettings, rank=0, 
         with torch.inference_mode(), inference_autocast(model, settings.precision):
             inputs = tokenizer.encode_codes(codes.to(device, non_blocking=True))
             probabilities = model(**inputs).probabilities.float().cpu().tolist()
-        yield from ((*key, probability) for key, probability in zip(keys, probabilities))
+        yield from ((*key, probability, gc) for key, probability, gc in zip(keys, probabilities, window_gc(codes)))
+
+
+def window_gc(codes: torch.Tensor) -> list[float]:
+    """G + C over A + C + G + T of each window of base codes, as `background.gc_fraction` counts a sequence."""
+    bases = (codes < _UNKNOWN_BASE).sum(dim=1).clamp(min=1)
+    strong = ((codes == _BASE_CODE["G"]) | (codes == _BASE_CODE["C"])).sum(dim=1)
+    return (strong.double() / bases.double()).tolist()
 
 
 @dataclass
@@ -355,6 +365,8 @@ class Region:
     end: int
     best: float  # the best window's probability
     best_start: int  # where that window starts
+    best_level: int | None = None  # the background level of its window with the smallest p-value
+    best_p: float = 1.0  # that p-value
 
 
 class RegionMerger:
@@ -364,15 +376,17 @@ class RegionMerger:
     def __init__(self, window: int, emit):
         self.window, self.emit, self.open, self.count = window, emit, None, 0
 
-    def add(self, segment: int, name: str, start: int, probability: float) -> None:
+    def add(self, segment: int, name: str, start: int, probability: float, level=None, p_value=1.0) -> None:
         end = start + self.window
         if self.open and self.open.segment == segment and start <= self.open.end:
             self.open.end = max(self.open.end, end)
             if probability > self.open.best:
                 self.open.best, self.open.best_start = probability, start
+            if level is not None and p_value < self.open.best_p:  # GC strata: not always the most probable
+                self.open.best_level, self.open.best_p = level, p_value
             return
         self.close()
-        self.open = Region(segment, name, start, end, probability, start)
+        self.open = Region(segment, name, start, end, probability, start, level, p_value)
 
     def close(self) -> None:
         if self.open:
@@ -390,14 +404,14 @@ def write_outputs(rows, settings: ScanSettings, calling: Calling, bed_path, bedg
     The bedGraph puts each window's value on its central stride-long bin, so the intervals tile
     without overlapping. Without a background the BED is BED6 (name `enhancer_N`, score = 1000 x the best
     window's probability, strand `.`), written as regions close. With one, it is ENCODE's narrowPeak, which
-    genome browsers read: BED6, then the best window's probability, -log10 of its p-value, -log10 of its
-    BH q-value over all windows scanned, and the offset of its centre. The regions wait until the end, since
-    q-values need every window's p-value: a histogram of windows per p-value level (the background's n + 1
-    levels) keeps that in O(n) memory.
+    genome browsers read: BED6, then the best window's probability, -log10 of the smallest p-value of its
+    windows, -log10 of that window's BH q-value over all windows scanned, and the offset of the best window's
+    centre. The regions wait until the end, since q-values need every window's p-value: a histogram of
+    windows per p-value level (`Background.level_p`) keeps that in O(background) memory.
     """
     background = calling.background
     margin = (settings.window - settings.stride) // 2
-    counts = np.zeros(background.n + 1, dtype=np.int64) if background is not None else None
+    counts = np.zeros(background.levels_count, dtype=np.int64) if background is not None else None
     kept, called = [], 0
     with _written_whole(bed_path) as bed, _written_whole(bedgraph_path) as graph:
         if graph:
@@ -410,17 +424,17 @@ def write_outputs(rows, settings: ScanSettings, calling: Calling, bed_path, bedg
         regions = RegionMerger(settings.window, emit)
         for chunk in _chunks(rows, ROWS_AT_A_TIME):
             probabilities = np.array([row[3] for row in chunk], dtype=np.float64)
-            p_values = None
+            levels, p_values = [None] * len(chunk), np.ones(len(chunk))
             if background is not None:
-                levels = background.levels(probabilities)
+                levels = background.levels(probabilities, np.array([row[4] for row in chunk], dtype=np.float64))
                 counts += np.bincount(levels, minlength=len(counts))
                 p_values = background.p_of_levels(levels)
             calls = calling.calls(probabilities, p_values)
             called += int(calls.sum())
             values = 0.0 - np.log10(p_values) if settings.bedgraph_value == "log10p" else None  # 0.0, not -0.0
-            for i, (segment, name, start, probability) in enumerate(chunk):
+            for i, (segment, name, start, probability, _) in enumerate(chunk):
                 if calls[i]:
-                    regions.add(segment, name, start, probability)
+                    regions.add(segment, name, start, probability, levels[i], p_values[i])
                 if graph:
                     value = probability if values is None else values[i]  # the row's own float: digits as before
                     graph.write(f"{name}\t{start + margin}\t{start + margin + settings.stride}\t{value:.6f}\n")
@@ -437,8 +451,8 @@ def _bed6(region: Region, number: int) -> str:
 def _write_narrow_peaks(bed, regions: list[Region], background, counts: np.ndarray, window: int) -> None:
     from .background import bh_q_values
 
-    levels = background.levels([region.best for region in regions])
-    p_values, q_values = background.p_of_levels(levels), bh_q_values(counts, background.n)[levels]
+    levels = np.array([region.best_level for region in regions], dtype=np.int64)
+    p_values, q_values = background.p_of_levels(levels), bh_q_values(counts, background.level_p)[levels]
     for number, (region, p, q) in enumerate(zip(regions, p_values, q_values), start=1):
         peak = region.best_start - region.start + window // 2  # the best window's centre
         scores = f"{region.best:.6f}\t{-np.log10(p):.6g}\t{-np.log10(q):.6g}\t{peak}"
@@ -581,9 +595,10 @@ def _check_calling(settings: ScanSettings, calling: Calling, model, main_process
         print(f"ienhancer-elm: note: {note}", file=sys.stderr)
     if background is not None and (note := precision_note(background, model, settings.precision)):
         print(f"ienhancer-elm: note: {note}", file=sys.stderr)
-    if calling.rate is not None and calling.rate < 1 / (background.n + 1):
+    if calling.rate is not None and calling.rate < background.smallest_p:
         print(
             f"ienhancer-elm: warning: no window can be called at background rate {calling.rate:g}: the smallest"
-            f" p-value {background.n} background windows give is 1/{background.n + 1}",
+            f" p-value {background.n} background windows in {len(background.strata)} GC strata give is"
+            f" {background.smallest_p:.3g}",
             file=sys.stderr,
         )
