@@ -463,7 +463,7 @@ def spectrum_member() -> str:
 def score_ties() -> str:
     """The share of the most common score (`docs/score_ties.py`), the largest over ensemble and members."""
     report = _json("results/score-ties.json")
-    rows = _header("layer", "precision", "hg38 windows", "random sequences", "held-out fold", "ensemble alone, largest")
+    rows = _header("layer", "precision", "hg38 windows", "random sequences", "fold 0 of the training split", "ensemble alone, largest")
     for layer, per_precision in report["layers"].items():
         for precision, probes in per_precision.items():
             label = precision + (" (bf16 here)" if precision == "auto" and report["auto_is_bf16"] else "")

@@ -5,8 +5,9 @@
 For the ensemble and each member, through `predict_records` as `ienhancer-elm predict` runs it, in the
 default precision (`auto`: bf16 weights where the CPU or GPU has bf16 units) and in fp32, on three probes:
 (a) the hg38 slice's 200 bp windows at stride 200 (at most 10% N), (b) 1,000 random 200 bp sequences
-(seed 0), (c) each model's held-out fold of the training split (fold 0 of 5, seed 42). Scores are compared
-as the outputs print them (6 decimals).
+(seed 0), (c) fold 0 of each model's training split (5 stratified folds, seed 42: the fold its choices were
+made on, held out from the encoders then; the members retrained on the whole split have seen it since).
+Scores are compared as the outputs print them (6 decimals).
 """
 
 from __future__ import annotations

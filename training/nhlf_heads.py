@@ -74,6 +74,13 @@ def on_stride(sequences, index: np.ndarray, start: np.ndarray, stride: int) -> n
     return (start % stride == 0) | (start == lengths - WINDOW) | (lengths <= WINDOW)
 
 
+def encoders_fine_tuned_on() -> str:
+    """What the layer-1 encoders saw in fine-tuning, for the NHLF card."""
+    refitted = "encoders" in json.loads((ENCODERS / "cv_results.json").read_text())
+    split = "the whole" if refitted else "80% (folds 1-4 of 5) of the"
+    return f"{split} iEnhancer-2L layer-1 training split"
+
+
 def window_features(model, tokenizer, sequences, index, start) -> dict[int, np.ndarray]:
     """Pooled states of every window, per member; each member's are cached on its own, so a rerun resumes. The
     cache holds one set of encoders' states: other encoders (a refit of layer 1) clear it."""
@@ -223,6 +230,7 @@ def apply(model, chosen, spectrum_choice, features, sequences, labels, windows, 
     cv = {
         "benchmark": CONFIG,
         "encoders": f"{ENCODERS} (frozen)",
+        "encoders_fine_tuned_on": encoders_fine_tuned_on(),
         "chosen_kmers": kmers,
         "threshold": threshold,
         "cv_at_threshold": {"n": len(held_rows), **binary_metrics(labels[held_rows], held_out, threshold)},

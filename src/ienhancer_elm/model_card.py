@@ -338,6 +338,7 @@ def benchmark_sections(folder: Path, evaluations: list[dict], config: IEnhancerE
         background=background_section(folder),
         dataset=DATASET_REPO,
         layer1_repo=SHIPPED_REPOS["layer1"],
+        layer1_encoders=cv.get("encoders_fine_tuned_on", "the iEnhancer-2L layer-1 benchmark"),
         window=config.window_bp,
     )
 
