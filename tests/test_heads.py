@@ -51,3 +51,19 @@ def test_folding_the_standardisation_keeps_the_outputs():
         expected = head((x - mean) / std)
         folded = fold_standardisation(head, mean, std)(x)
     assert torch.allclose(folded, expected, atol=1e-5)
+
+
+def test_the_encoder_fingerprint_follows_the_encoder_and_ignores_the_head():
+    """Cached features (runs/nhlf) are keyed to it: a refitted encoder must change it, a refitted head not."""
+    from ienhancer_elm.hub_export import tiny_model
+    from ienhancer_elm.training.heads import encoder_fingerprint
+
+    model = tiny_model((3,))
+    member = model.member(3)
+    before = encoder_fingerprint(member)
+    with torch.no_grad():
+        member.head[1].weight.add_(1.0)
+    assert encoder_fingerprint(member) == before
+    with torch.no_grad():
+        member.bert.encoder.layer[0].output.dense.bias.add_(1e-3)
+    assert encoder_fingerprint(member) != before
