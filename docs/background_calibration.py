@@ -35,6 +35,7 @@ MODEL = "models/ienhancer-elm-layer1"
 HELD_OUT = "data/genome/grch38_chr21_contigs.fa.gz"
 RATES = (0.001, 0.01, 0.05)
 CHOICE_RATES = (0.01, 0.05)
+SCAN_STRIDE = 50  # the scan's default, as users scan
 CANDIDATE_STRATA = (1, 5, 10, 20)
 OUTPUT = REPO / "results" / "background-calibration-layer1.json"
 
@@ -108,6 +109,8 @@ def main() -> None:
             str(Path(folder) / "held_out.bed"),
             "--bedgraph",
             str(graph),
+            "--stride",
+            str(SCAN_STRIDE),
             "--no-progress",
         )
         windows = [line.split("\t") for line in graph.read_text().splitlines()[1:]]
@@ -120,7 +123,7 @@ def main() -> None:
         with open(table, encoding="utf-8") as handle:
             random_p = [float(row["background_p"]) for row in csv.DictReader(handle, delimiter="\t")]
     genome = {record.id: record.sequence for record in read_records(REPO / HELD_OUT)}
-    margin = (background.window - background.stride) // 2  # the bedGraph bin is the window's central stride
+    margin = (background.window - SCAN_STRIDE) // 2  # the bedGraph bin is the window's central stride
     starts = [(name, int(start) - margin) for name, start, *_ in windows]
     scores = np.array([float(window[3]) for window in windows])
     gc = np.array([gc_fraction(genome[name][start : start + background.window]) for name, start in starts])

@@ -272,7 +272,10 @@ def test_pretrain_finetune_ensemble_pipeline_end_to_end(dataset, tmp_path):
     assert main(["card", str(tmp_path / "ensemble"), "--repo-id", "t/x", "--widget", widget]) == 0
     card = (tmp_path / "ensemble" / "README.md").read_text()
     assert "then fine-tuned with stratified 2-fold cross-validation" in card and "| 3, 4 |" in card
-    assert "epochs on the whole split" in card and "the members before their refit" in card
+    assert (
+        "epochs on the whole split" in card
+        and "that the members, before their refit on the whole split, did not" in card
+    )
     from transformers import pipeline
 
     classifier = pipeline("text-classification", model=str(tmp_path / "ensemble"))
@@ -325,7 +328,7 @@ def refit_members_and_swap_them_in(ensemble: Path, dataset, tmp_path):
         for name, value in refitted.member(member_k).bert.state_dict().items():
             assert torch.equal(swapped.member(member_k).bert.state_dict()[name], value), name
     assert not torch.equal(swapped.member(k).head[1].weight, heads_before)
-    assert json.loads((ensemble / "cv_results.json").read_text())["encoders"]["epochs"] == {
+    assert json.loads((ensemble / "cv_results.json").read_text())["refitted_encoders"]["epochs"] == {
         str(k): refit["summary"]["refit_epochs"] for k, refit in refits.items()
     }
     with pytest.raises(SystemExit, match="refitted on the whole training split"):

@@ -76,7 +76,7 @@ def on_stride(sequences, index: np.ndarray, start: np.ndarray, stride: int) -> n
 
 def encoders_fine_tuned_on() -> str:
     """What the layer-1 encoders saw in fine-tuning, for the NHLF card."""
-    refitted = "encoders" in json.loads((ENCODERS / "cv_results.json").read_text())
+    refitted = "refitted_encoders" in json.loads((ENCODERS / "cv_results.json").read_text())
     split = "the whole" if refitted else "80% (folds 1-4 of 5) of the"
     return f"{split} iEnhancer-2L layer-1 training split"
 

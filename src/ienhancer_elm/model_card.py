@@ -153,8 +153,8 @@ def cv_section(cv: dict) -> str:
     figures = cv["cv_at_threshold"]
     cells = ", ".join(f"{m} {figures[m]:.3f}" for m in METRICS if figures.get(m) is not None)
     whose = (
-        "the members before their refit on the whole split, which did not train on them"
-        if "encoders" in cv
+        "that the members, before their refit on the whole split, did not train on"
+        if "refitted_encoders" in cv
         else "that no member trained on"
     )
     lines = [
@@ -195,7 +195,7 @@ def _heads_and_calibration(cv: dict) -> list[str]:
                 else ""
             ),
         ]
-    if encoders := cv.get("encoders"):
+    if encoders := cv.get("refitted_encoders"):
         epochs = ", ".join(f"k = {k}: {n}" for k, n in encoders["epochs"].items())
         lines += [
             "",

@@ -58,7 +58,7 @@ def record_refit(folder: Path, refits: dict[int, dict], command: str) -> None:
     )
     (folder / "training.json").write_text(json.dumps(training, indent=2) + "\n")
     cv = json.loads((folder / "cv_results.json").read_text())
-    cv["encoders"] = {
+    cv["refitted_encoders"] = {
         "refitted_on": "the whole training split",
         "epochs": {str(k): refit["summary"]["refit_epochs"] for k, refit in refits.items()},
         "held_out_figures_from": "the members before the refit (encoders trained on folds 1-4, judged on fold 0)",
@@ -72,7 +72,7 @@ def record_refit(folder: Path, refits: dict[int, dict], command: str) -> None:
 def require_fold_encoders(folder: Path) -> None:
     """Refuse a model whose encoders saw fold 0: a held-out choice made with it would be made in-sample."""
     cv_path = Path(folder) / "cv_results.json"
-    if cv_path.is_file() and "encoders" in json.loads(cv_path.read_text()):
+    if cv_path.is_file() and "refitted_encoders" in json.loads(cv_path.read_text()):
         raise SystemExit(
             f"{folder}: its encoders were refitted on the whole training split, fold 0 included, so nothing can be "
             "chosen on fold 0 with them; run this on the ensemble build_ensemble.py writes, before refit_encoders.py"
