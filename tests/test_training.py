@@ -13,7 +13,13 @@ from safetensors.torch import load_file
 
 from ienhancer_elm.sequences import reverse_complement
 from ienhancer_elm.tokenization_ienhancer_elm import KmerTokenizer
-from ienhancer_elm.training.finetuning import crop_ends, random_ends, random_window
+from ienhancer_elm.training.finetuning import (
+    FinetuneArguments,
+    crop_ends,
+    random_ends,
+    random_window,
+    with_genome_negatives,
+)
 from ienhancer_elm.training.pretraining import corpus_windows, hold_out_tails, mask_kmer_spans
 
 from conftest import REPO, synthetic_sequences, write_synthetic_dataset
@@ -101,6 +107,49 @@ def test_two_processes_equal_one_with_the_same_global_batch(dataset, tmp_path):
     rank_files = sorted((tmp_path / "two" / "fold0" / "checkpoint").glob("model*.safetensors"))
     assert len(rank_files) == 1  # only the main process writes the model state
     assert_same_weights(final_weights(tmp_path / "one"), two, atol=1e-5)
+
+
+def genome_fasta(path: Path, bases: int = 1000, seed: int = 5) -> Path:
+    """One soft-masked record; its third 200 bp window is mostly N, so only four windows qualify."""
+    import random
+
+    rng = random.Random(seed)
+    sequence = "".join(rng.choice("ACGTacgt") for _ in range(bases))
+    sequence = sequence[:400] + "N" * 150 + sequence[550:]
+    path.write_text(">piece\n" + sequence + "\n")
+    return path
+
+
+def test_genome_negatives_join_the_training_rows_as_upper_case_windows_labelled_zero(tmp_path):
+    fasta = genome_fasta(tmp_path / "genome.fa")
+    text = fasta.read_text().split("\n")[1].upper()
+    pool = {text[start : start + 200] for start in (0, 200, 600, 800)}  # 400-600 has 150 N: left out
+    sequences, labels = ["ACGT" * 15] * 6, [1, 0, 1, 0, 1, 0]
+    args = FinetuneArguments(output_dir=str(tmp_path), genome_negatives=[str(fasta)], genome_negatives_per_sequence=0.5)
+    rows, row_labels = with_genome_negatives(args, sequences, labels)
+    assert rows[:6] == sequences and row_labels.tolist() == labels + [0, 0, 0]
+    assert len(set(rows[6:])) == 3 and set(rows[6:]) <= pool
+    assert with_genome_negatives(args, sequences, labels)[0] == rows  # the run's seed decides
+    assert with_genome_negatives(FinetuneArguments(output_dir=str(tmp_path)), sequences, labels)[0] == sequences
+    too_many = FinetuneArguments(
+        output_dir=str(tmp_path), genome_negatives=[str(fasta)], genome_negatives_per_sequence=1
+    )
+    with pytest.raises(ValueError, match="6 genome negatives asked for, but the genome files hold only 4 windows"):
+        with_genome_negatives(too_many, sequences, labels)
+
+
+def test_fine_tuning_with_genome_negatives_trains_on_them_and_validates_on_the_benchmark_fold(dataset, tmp_path):
+    fasta = genome_fasta(tmp_path / "genome.fa", bases=4000)
+    settings = {**TINY_RUN, "dataset": str(dataset), "only_fold": 0, "epochs": 1, "output_dir": str(tmp_path / "run")}
+    launch(
+        "finetune.py", {**settings, "genome_negatives": [str(fasta)], "genome_negatives_per_sequence": 0.5}, tmp_path
+    )
+    logged = json.loads((tmp_path / "run" / "fold0" / "metrics.jsonl").read_text())
+    assert logged["step"] == 3  # 16 training sequences and 8 genome windows, batch 8
+    validation = (tmp_path / "run" / "fold0" / "validation_predictions.tsv").read_text().splitlines()[1:]
+    assert len(validation) == 16 and all(line.startswith("train_") for line in validation)
+    arguments = json.loads((tmp_path / "run" / "arguments.json").read_text())
+    assert arguments["genome_negatives"] == [str(fasta)]
 
 
 def test_corpus_filter_drops_every_window_touching_a_test_sequence():

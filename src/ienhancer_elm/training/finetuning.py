@@ -92,6 +92,16 @@ class FinetuneArguments(MemberSize, RunSettings):
             "one random window of each sequence per batch, labelled with its sequence's label"
         },
     )
+    genome_negatives: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "FASTA files of plain genome: their 200 bp windows join the training rows as extra negatives "
+            "(never the validation fold), so that the member learns enhancers against ordinary genome too"
+        },
+    )
+    genome_negatives_per_sequence: float = field(
+        default=1.0, metadata={"help": "genome windows drawn per training sequence, with --genome_negatives"}
+    )
     eval_batch_size: int = 64
     patience: int = 5
 
@@ -182,6 +192,22 @@ def crop_ends(item: dict[int, torch.Tensor], left: int, right: int) -> dict[int,
     return {k: torch.cat([ids[:1], ids[1 + left : len(ids) - 1 - right], ids[-1:]]) for k, ids in item.items()}
 
 
+def with_genome_negatives(args: FinetuneArguments, sequences, labels):
+    """The training rows plus windows of `args.genome_negatives` labelled 0, drawn without replacement with the
+    run's seed; the same windows in every epoch."""
+    if not args.genome_negatives:
+        return list(sequences), np.asarray(labels)
+    from .heads import genome_windows
+
+    pool = [window for path in args.genome_negatives for window in genome_windows(path)]
+    count = round(args.genome_negatives_per_sequence * len(sequences))
+    if count > len(pool):
+        raise ValueError(f"{count} genome negatives asked for, but the genome files hold only {len(pool)} windows")
+    picked = np.random.default_rng(args.seed).choice(len(pool), size=count, replace=False)
+    negatives = [pool[i] for i in sorted(picked)]
+    return list(sequences) + negatives, np.concatenate([labels, np.zeros(count, dtype=np.asarray(labels).dtype)])
+
+
 def with_reverse_complements(sequences, labels):
     return list(sequences) + [reverse_complement(s) for s in sequences], np.concatenate([labels, labels])
 
@@ -201,7 +227,9 @@ def member_probabilities(model, dataset: EncodedSequences, batch_size: int, devi
 def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, valid_index, fold_dir: Path) -> int:
     """Train on `train_index`, select the epoch on `valid_index`; write the best member and its predictions."""
     fold_dir.mkdir(parents=True, exist_ok=True)
-    train_sequences, train_labels = [sequences[i] for i in train_index], labels[train_index]
+    train_sequences, train_labels = with_genome_negatives(
+        args, [sequences[i] for i in train_index], labels[train_index]
+    )
     if args.reverse_complement_augmentation:
         train_sequences, train_labels = with_reverse_complements(train_sequences, train_labels)
     train_set = EncodedSequences(tokenizer, train_sequences, train_labels, args.random_crop, random_window_bp(args))
@@ -230,6 +258,7 @@ def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, 
 
 def refit(args, accelerator, tokenizer, sequences, labels, epochs: int, out_dir: Path) -> None:
     """Train on the whole training split for `epochs` epochs, without looking at any held-out data."""
+    sequences, labels = with_genome_negatives(args, sequences, labels)
     if args.reverse_complement_augmentation:
         sequences, labels = with_reverse_complements(sequences, labels)
     train_set = EncodedSequences(tokenizer, sequences, labels, args.random_crop, random_window_bp(args))
