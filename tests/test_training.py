@@ -109,33 +109,43 @@ def test_two_processes_equal_one_with_the_same_global_batch(dataset, tmp_path):
     assert_same_weights(final_weights(tmp_path / "one"), two, atol=1e-5)
 
 
-def genome_fasta(path: Path, bases: int = 1000, seed: int = 5) -> Path:
-    """One soft-masked record; its third 200 bp window is mostly N, so only four windows qualify."""
+def genome_fasta(path: Path, bases: int = 1000, seed: int = 5, planted: str = "") -> Path:
+    """One soft-masked record; its third 200 bp window holds N, and `planted` (reverse-complemented) sits in the
+    fourth."""
     import random
 
     rng = random.Random(seed)
     sequence = "".join(rng.choice("ACGTacgt") for _ in range(bases))
-    sequence = sequence[:400] + "N" * 150 + sequence[550:]
+    sequence = sequence[:400] + "N" * 20 + sequence[420:]
+    if planted:
+        sequence = sequence[:610] + reverse_complement(planted) + sequence[610 + len(planted) :]
     path.write_text(">piece\n" + sequence + "\n")
     return path
 
 
-def test_genome_negatives_join_the_training_rows_as_upper_case_windows_labelled_zero(tmp_path):
-    fasta = genome_fasta(tmp_path / "genome.fa")
+def test_genome_negatives_are_ordinary_genome_windows_labelled_zero(dataset, tmp_path):
+    from ienhancer_elm.training.pretraining import dataset_records
+
+    planted = dataset_records(str(dataset), "layer1", "train")[5][1]
+    fasta = genome_fasta(tmp_path / "genome.fa", planted=planted)
     text = fasta.read_text().split("\n")[1].upper()
-    pool = {text[start : start + 200] for start in (0, 200, 600, 800)}  # 400-600 has 150 N: left out
+    pool = {text[start : start + 200] for start in (0, 200, 800)}  # 400: N; 600: a benchmark sequence inside
     sequences, labels = ["ACGT" * 15] * 6, [1, 0, 1, 0, 1, 0]
-    args = FinetuneArguments(output_dir=str(tmp_path), genome_negatives=[str(fasta)], genome_negatives_per_sequence=0.5)
+    args = FinetuneArguments(
+        output_dir=str(tmp_path), dataset=str(dataset), genome_negatives=[str(fasta)], genome_negatives_per_sequence=0.5
+    )
     rows, row_labels = with_genome_negatives(args, sequences, labels)
     assert rows[:6] == sequences and row_labels.tolist() == labels + [0, 0, 0]
-    assert len(set(rows[6:])) == 3 and set(rows[6:]) <= pool
+    assert set(rows[6:]) == pool
     assert with_genome_negatives(args, sequences, labels)[0] == rows  # the run's seed decides
-    assert with_genome_negatives(FinetuneArguments(output_dir=str(tmp_path)), sequences, labels)[0] == sequences
-    too_many = FinetuneArguments(
-        output_dir=str(tmp_path), genome_negatives=[str(fasta)], genome_negatives_per_sequence=1
-    )
-    with pytest.raises(ValueError, match="6 genome negatives asked for, but the genome files hold only 4 windows"):
-        with_genome_negatives(too_many, sequences, labels)
+    plain = FinetuneArguments(output_dir=str(tmp_path), dataset=str(dataset))
+    assert with_genome_negatives(plain, sequences, labels)[0] == sequences
+    args.genome_negatives_per_sequence = 1
+    with pytest.raises(ValueError, match="6 genome negatives asked for, but the genome files hold only 3 windows"):
+        with_genome_negatives(args, sequences, labels)
+    args.genome_negatives = ["elsewhere/grch38_chr21_contigs.fa.gz"]
+    with pytest.raises(ValueError, match="kept out of every fitting step"):
+        with_genome_negatives(args, sequences, labels)
 
 
 def test_fine_tuning_with_genome_negatives_trains_on_them_and_validates_on_the_benchmark_fold(dataset, tmp_path):

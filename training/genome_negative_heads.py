@@ -77,7 +77,7 @@ def main():
             "heads as shipped (benchmark negatives)": genome_check(labels[held_rows], *plain),
             "with genome negatives": genome_check(labels[held_rows], *with_genome),
         },
-        **verdict(labels[held_rows], plain, with_genome),
+        **verdict(labels[held_rows], plain=plain, with_genome=with_genome),
         "command": "python training/genome_negative_heads.py",
     }
     Path("results/experiments/genome-negative-heads.json").write_text(json.dumps(out, indent=2) + "\n")

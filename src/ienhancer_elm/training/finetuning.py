@@ -7,7 +7,7 @@ trained again on the whole training split for the median of the folds' best epoc
 model ships. With `refit=False` the best fold model ships as it is; with `only_fold` as well this is
 a single hold-out split, the cheap recipe for small machines. `refit_epochs` runs the refit alone, for an
 epoch count an earlier fold run chose. `summary.json` names the shipped member.
-The test split is never read here.
+The test split is read only to keep its sequences out of genome negatives (`genome_negatives`).
 """
 
 from __future__ import annotations
@@ -96,7 +96,8 @@ class FinetuneArguments(MemberSize, RunSettings):
         default_factory=list,
         metadata={
             "help": "FASTA files of plain genome: their 200 bp windows join the training rows as extra negatives "
-            "(never the validation fold), so that the member learns enhancers against ordinary genome too"
+            "(never the validation fold), so that the member learns enhancers against ordinary genome too; windows "
+            "with N or holding a benchmark sequence are left out"
         },
     )
     genome_negatives_per_sequence: float = field(
@@ -193,13 +194,19 @@ def crop_ends(item: dict[int, torch.Tensor], left: int, right: int) -> dict[int,
 
 
 def with_genome_negatives(args: FinetuneArguments, sequences, labels):
-    """The training rows plus windows of `args.genome_negatives` labelled 0, drawn without replacement with the
-    run's seed; the same windows in every epoch."""
+    """The training rows plus windows of `args.genome_negatives` labelled 0: N-free windows that hold no
+    sequence of the benchmark config (either split, either strand), drawn without replacement with the run's
+    seed; the same windows in every epoch."""
     if not args.genome_negatives:
         return list(sequences), np.asarray(labels)
-    from .heads import genome_windows
+    from .genome_check import ordinary_genome_windows, refuse_held_out_genome
+    from .pretraining import dataset_records
 
-    pool = [window for path in args.genome_negatives for window in genome_windows(path)]
+    refuse_held_out_genome(args.genome_negatives)
+    benchmark = {
+        sequence for split in ("train", "test") for _, sequence in dataset_records(args.dataset, args.config, split)
+    }
+    pool = ordinary_genome_windows(args.genome_negatives, benchmark)[0]
     count = round(args.genome_negatives_per_sequence * len(sequences))
     if count > len(pool):
         raise ValueError(f"{count} genome negatives asked for, but the genome files hold only {len(pool)} windows")
