@@ -29,7 +29,7 @@ for layer in layer1 layer2; do
         -o "results/ienhancer-elm-$layer-test.json" --plot "results/ienhancer-elm-$layer-test.png"
     if [ "$layer" = layer1 ]; then # its genomic background, scored by the new weights (the card reads it)
         ienhancer-elm background "$trained/ienhancer-elm-layer1" data/genome/hg38_chr2_1-2333275.fa.gz \
-            data/genome/hg19_chr22_1-22000000.fa.gz data/genome/hg38_chr1_excerpt.fa.gz --no-progress
+            data/genome/hg19_chr22_1-22000000.fa.gz data/genome/hg38_chr1_excerpt.fa.gz --stride 200 --no-progress
     fi
     ienhancer-elm card "$trained/ienhancer-elm-$layer" --repo-id "${repo[$layer]}" --summary "${summary[$layer]}" \
         --evaluation "results/ienhancer-elm-$layer-test.json"
