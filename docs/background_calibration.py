@@ -44,6 +44,13 @@ def cli(*arguments: str) -> None:
     subprocess.run([sys.executable, "-m", "ienhancer_elm.cli", *arguments], cwd=REPO, check=True)
 
 
+def scan_precision() -> str:
+    """The precision `scan` chose here by default (bf16 only where the CPU or GPU has bf16 units)."""
+    from ienhancer_elm.predict import pick_device, use_bf16
+
+    return "bf16" if use_bf16(pick_device(None), "auto") else "fp32"
+
+
 def shares(p_values, rates=RATES) -> dict[str, float]:
     p_values = np.asarray(p_values)
     return {str(rate): float(np.mean(p_values <= rate)) for rate in rates}
@@ -156,6 +163,7 @@ def main() -> None:
         "held_out_mean_gc": float(gc.mean()),
         "background_mean_gc": float(background.gc.mean()),
         "held_out_contigs": len({name for name, _ in starts}),
+        "held_out_scan_precision": scan_precision(),
         "called_share_held_out": shares(held_out_p),
         "called_share_held_out_ci95": contig_intervals([name for name, _ in starts], held_out_p),
         "called_share_held_out_pooled": shares(pooled.p_values(scores)),

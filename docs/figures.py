@@ -463,7 +463,14 @@ def spectrum_member() -> str:
 def score_ties() -> str:
     """The share of the most common score (`docs/score_ties.py`), the largest over ensemble and members."""
     report = _json("results/score-ties.json")
-    rows = _header("layer", "precision", "hg38 windows", "random sequences", "fold 0 of the training split", "ensemble alone, largest")
+    rows = _header(
+        "layer",
+        "precision",
+        "hg38 windows",
+        "random sequences",
+        "fold 0 of the training split",
+        "ensemble alone, largest",
+    )
     for layer, per_precision in report["layers"].items():
         for precision, probes in per_precision.items():
             label = precision + (" (bf16 here)" if precision == "auto" and report["auto_is_bf16"] else "")
@@ -479,21 +486,25 @@ def background_calibration() -> str:
     rows = _header(
         "nominal rate",
         f"held-out genome ({report['held_out_windows']:,} windows), {report['gc_strata']} GC strata",
+        f"95% interval, {report['held_out_contigs']} contigs resampled",
         "the same, one pooled background",
         f"random sequences ({report['random_sequences']:,})",
     )
     for rate, share in report["called_share_held_out"].items():
         pooled = report["called_share_held_out_pooled"][rate]
+        low, high = (bound / float(rate) for bound in report["called_share_held_out_ci95"][rate])
         rows.append(
-            f"| {float(rate):g} | {share:.4f} ({share / float(rate):.2f}x) | {pooled:.4f} ({pooled / float(rate):.2f}x) "
+            f"| {float(rate):g} | {share:.4f} ({share / float(rate):.2f}x) | {low:.2f}x to {high:.2f}x "
+            f"| {pooled:.4f} ({pooled / float(rate):.2f}x) "
             f"| {report['called_share_random'][rate]:.3f} |"
         )
     rows.append("")
     rows.append(
         f"Background: {report['background_windows']:,} windows of {', '.join(f'`{p}`' for p in report['background_pieces'])} "
         f"(mean GC {report['background_mean_gc']:.3f}; the model's score correlates with GC at "
-        f"{report['score_gc_correlation']:.2f} there); held out: `{report['held_out_piece']}` (mean GC "
-        f"{report['held_out_mean_gc']:.3f})."
+        f"{report['score_gc_correlation']:.2f} there), scored in "
+        f"{_json(report['model'] + '/background.json')['model']['precision']}; held out: `{report['held_out_piece']}` "
+        f"(mean GC {report['held_out_mean_gc']:.3f}), scanned in {report['held_out_scan_precision']}."
     )
     return "\n".join(rows) + "\n"
 
