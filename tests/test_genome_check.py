@@ -63,3 +63,20 @@ def test_ordinary_genome_windows_leave_out_n_and_benchmark_sequences_on_either_s
     windows, names = ordinary_genome_windows([fasta], {reverse_complement(planted)})
     assert windows == [first[:200].upper(), first[400:600].upper(), second[:200], second[200:400]]
     assert names == ["one", "one", "two", "two"]
+
+
+def test_calibration_intervals_resample_whole_contigs():
+    import importlib.util
+
+    from conftest import REPO
+
+    spec = importlib.util.spec_from_file_location("calibration", REPO / "docs" / "background_calibration.py")
+    calibration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(calibration)
+    names = ["a"] * 10 + ["b"] * 10
+    p_values = np.r_[np.full(10, 0.005), np.full(10, 0.5)]  # contig a called whole at 0.01, b never
+    intervals = calibration.contig_intervals(names, p_values, rates=(0.01, 0.001))
+    assert intervals["0.001"] == [0.0, 0.0]
+    assert intervals["0.01"] == [0.0, 1.0]  # two contigs: a resample holds a twice, b twice, or one of each
+    same_contig = calibration.contig_intervals(["a"] * 20, p_values, rates=(0.01,))
+    assert same_contig["0.01"] == [0.5, 0.5]
