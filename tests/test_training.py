@@ -407,3 +407,15 @@ def test_a_member_can_start_with_the_head_of_an_ensembles_member(tiny_folder, tm
     assert all(torch.equal(a, b) for a, b in zip(started.head.state_dict().values(), donor.head.state_dict().values()))
     assert not torch.equal(fresh.head[1].weight, donor.head[1].weight)
     assert all(torch.equal(a, b) for a, b in zip(started.bert.state_dict().values(), donor.bert.state_dict().values()))
+
+
+def test_a_runs_saved_arguments_parse_back_to_the_same_arguments(tmp_path):
+    from dataclasses import asdict
+
+    from ienhancer_elm.training.arguments import parse_arguments
+
+    for genome in ([], ["a.fa", "b.fa"]):
+        saved = FinetuneArguments(output_dir="runs/x", genome_negatives=genome, reverse_complement_augmentation=True)
+        path = tmp_path / "arguments.json"
+        path.write_text(json.dumps(asdict(saved)))
+        assert parse_arguments(FinetuneArguments, [str(path)]) == saved

@@ -50,5 +50,7 @@ def _as_flags(settings: dict) -> list[str]:
     flags = []
     for name, value in settings.items():
         values = value if isinstance(value, list) else [value]
+        if not values:  # an empty list is the field's default, and a flag without values is refused
+            continue
         flags += [f"--{name}", *(json.dumps(v) if isinstance(v, bool) else str(v) for v in values)]
     return flags
