@@ -24,7 +24,13 @@ from ienhancer_elm.models import IEnhancerELMForSequenceClassification, KmerToke
 from ienhancer_elm.paths import DEFAULT_DATASET
 from ienhancer_elm.predict import pick_device
 from ienhancer_elm.training.finetuning import EncodedSequences, member_probabilities
-from ienhancer_elm.training.genome_check import HELD_OUT_GENOME, genome_check, ordinary_genome_windows, verdict
+from ienhancer_elm.training.genome_check import (
+    HELD_OUT_GENOME,
+    benchmark_sequences,
+    genome_check,
+    ordinary_genome_windows,
+    verdict,
+)
 from ienhancer_elm.training.heads import shipped_held_out_fold
 
 RUNS = {
@@ -56,7 +62,7 @@ def main():
     labels = np.asarray(train["label"])
     held_rows = shipped_held_out_fold(labels)[1]
     fold_labels, fold_sequences = labels[held_rows], [train["sequence"][i] for i in held_rows]
-    benchmark = set(train["sequence"]) | set(load_split(DEFAULT_DATASET, "layer1", "test")["sequence"])
+    benchmark = benchmark_sequences(DEFAULT_DATASET, "layer1")
     held_out_genome, contigs = ordinary_genome_windows([HELD_OUT_GENOME], benchmark)
     report, ensembles = {}, {}
     for variant in RUNS:

@@ -199,14 +199,10 @@ def with_genome_negatives(args: FinetuneArguments, sequences, labels):
     seed; the same windows in every epoch."""
     if not args.genome_negatives:
         return list(sequences), np.asarray(labels)
-    from .genome_check import ordinary_genome_windows, refuse_held_out_genome
-    from .pretraining import dataset_records
+    from .genome_check import benchmark_sequences, ordinary_genome_windows, refuse_held_out_genome
 
     refuse_held_out_genome(args.genome_negatives)
-    benchmark = {
-        sequence for split in ("train", "test") for _, sequence in dataset_records(args.dataset, args.config, split)
-    }
-    pool = ordinary_genome_windows(args.genome_negatives, benchmark)[0]
+    pool = ordinary_genome_windows(args.genome_negatives, benchmark_sequences(args.dataset, args.config))[0]
     count = round(args.genome_negatives_per_sequence * len(sequences))
     if count > len(pool):
         raise ValueError(f"{count} genome negatives asked for, but the genome files hold only {len(pool)} windows")

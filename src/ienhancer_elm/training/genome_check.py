@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 from scipy.stats import rankdata
-from sklearn.metrics import roc_auc_score
 
 HELD_OUT_GENOME = "data/genome/grch38_chr21_contigs.fa.gz"
 CALIBRATION_PIECES = (
@@ -45,6 +44,13 @@ def ordinary_genome_windows(paths, excluded, window: int = 200, stride: int = 20
     return windows, names
 
 
+def benchmark_sequences(dataset: str, config: str) -> set[str]:
+    """Every sequence of a benchmark config, both splits: what genome windows must not hold."""
+    from .pretraining import dataset_records
+
+    return {sequence for split in ("train", "test") for _, sequence in dataset_records(dataset, config, split)}
+
+
 def refuse_held_out_genome(paths) -> None:
     held_out = Path(HELD_OUT_GENOME).name
     if any(Path(path).name == held_out for path in paths):
@@ -56,7 +62,7 @@ def genome_check(fold_labels, fold_scores, genome_scores) -> dict[str, float]:
     fold_labels, fold_scores = np.asarray(fold_labels), np.asarray(fold_scores, dtype=float)
     enhancers = fold_scores[fold_labels == 1]
     return {
-        "held_out_fold_auc": float(roc_auc_score(fold_labels, fold_scores)),
+        "held_out_fold_auc": _auc(enhancers, fold_scores[fold_labels == 0]),
         "enhancers_vs_held_out_genome_auc": _auc(enhancers, np.asarray(genome_scores, dtype=float)),
     }
 
@@ -69,7 +75,7 @@ def verdict(fold_labels, *, plain: tuple, with_genome: tuple, genome_groups=None
     enhancers = [model[0][fold_labels == 1] for model in scores]
     others = [model[0][fold_labels == 0] for model in scores]
     genome = [model[1] for model in scores]
-    groups = np.arange(len(genome[0])) if genome_groups is None else np.asarray(genome_groups)
+    groups = _group_rows(np.arange(len(genome[0])) if genome_groups is None else genome_groups)
 
     def gain(e, g) -> float:
         return _auc(enhancers[1][e], genome[1][g]) - _auc(enhancers[0][e], genome[0][g])
@@ -79,7 +85,10 @@ def verdict(fold_labels, *, plain: tuple, with_genome: tuple, genome_groups=None
 
     rng = np.random.default_rng(seed)
     draws = [
-        (gain(e, _resample_groups(groups, rng)), loss(e, _resample(len(others[0]), rng)))
+        (
+            gain(e, np.concatenate([groups[i] for i in _resample(len(groups), rng)])),
+            loss(e, _resample(len(others[0]), rng)),
+        )
         for e in (_resample(len(enhancers[0]), rng) for _ in range(n_resamples))
     ]
     everything = np.arange(len(enhancers[0])), np.arange(len(genome[0])), np.arange(len(others[0]))
@@ -99,12 +108,10 @@ def _resample(n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.integers(0, n, n)
 
 
-def _resample_groups(groups: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Rows of whole groups, as many groups as there are, drawn with replacement."""
-    names, group_of = np.unique(groups, return_inverse=True)
-    order = np.argsort(group_of, kind="stable")
-    starts = np.r_[0, np.cumsum(np.bincount(group_of))]
-    return np.concatenate([order[starts[g] : starts[g + 1]] for g in _resample(len(names), rng)])
+def _group_rows(groups) -> list[np.ndarray]:
+    """The rows of each group."""
+    _, group_of = np.unique(np.asarray(groups), return_inverse=True)
+    return [np.flatnonzero(group_of == g) for g in range(group_of.max() + 1)]
 
 
 def _auc(enhancers: np.ndarray, others: np.ndarray) -> float:
