@@ -540,6 +540,33 @@ def genome_negatives() -> str:
     return "\n".join(rows) + "\n"
 
 
+def genome_negative_members() -> str:
+    """Members fine-tuned with and without genome negatives, on held-out data
+    (`training/genome_negative_members.py`)."""
+    report = _json("results/experiments/genome-negative-members.json")
+    members = [f"k{k}" for k in report["members"]]
+    measures = {
+        "(a) AUC vs held-out genome": lambda found: f"{found['enhancers_vs_held_out_genome_auc']:.4f}",
+        "(b) AUC on held-out fold": lambda found: f"{found['held_out_fold_auc']:.4f}",
+        "epoch chosen on fold 0": lambda found: str(found.get("best_epoch", "")),
+    }
+    rows = _header("members fine-tuned", "measure", *members, "mean of the members")
+    for variant, found in report["results"].items():
+        for measure, cell in measures.items():
+            cells = [cell(found[column]) for column in [*members, "mean of the members"]]
+            rows.append(f"| {variant} | {measure} | " + " | ".join(cells) + " |")
+    rows.append("")
+    (low_a, high_a), (low_b, high_b) = report["gain_a_ci95"], report["loss_b_ci95"]
+    outcome = {True: "ships.", False: "does not ship.", None: "provisional, as the rule decides on all four members."}
+    rows.append(
+        f"Mean of the members: gain on (a) {report['gain_a']:+.4f} [{low_a:+.4f}, {high_a:+.4f}], loss on (b) "
+        f"{report['loss_b']:+.4f} [{low_b:+.4f}, {high_b:+.4f}] (95% paired bootstrap, chr21 resampled by contig): "
+        f"{outcome[report['ships']]} ({report['held_out_enhancers']} enhancers, "
+        f"{report['held_out_genome_windows']:,} genome windows from {report['held_out_genome_contigs']} contigs.)"
+    )
+    return "\n".join(rows) + "\n"
+
+
 def quickstart() -> str:
     """The quick try's time and its small model's held-out figures (`results/quickstart.json`)."""
     report = _json("results/quickstart.json")
@@ -703,6 +730,7 @@ RENDERERS = {
     "background-calibration": background_calibration,
     "strata-choice": strata_choice,
     "genome-negatives": genome_negatives,
+    "genome-negative-members": genome_negative_members,
     "quickstart": quickstart,
     "nhlf-results": nhlf_results,
     "nhlf-training": nhlf_training,

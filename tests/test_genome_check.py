@@ -3,7 +3,20 @@
 import numpy as np
 import pytest
 
-from ienhancer_elm.training.genome_check import genome_check, ordinary_genome_windows, verdict
+from ienhancer_elm.training.genome_check import (
+    ALL_MEMBERS,
+    PLAIN,
+    WITH_GENOME,
+    compare_members,
+    genome_check,
+    inputs_fingerprint,
+    load_member_scores,
+    mean_of_members,
+    ordinary_genome_windows,
+    refuse_unlike_arms,
+    save_member_scores,
+    verdict,
+)
 
 FOLD_LABELS = np.array([1, 1, 1, 0, 0, 0])
 
@@ -80,3 +93,80 @@ def test_calibration_intervals_resample_whole_contigs():
     assert intervals["0.01"] == [0.0, 1.0]  # two contigs: a resample holds a twice, b twice, or one of each
     same_contig = calibration.contig_intervals(["a"] * 20, p_values, rates=(0.01,))
     assert same_contig["0.01"] == [0.5, 0.5]
+
+
+def test_members_saved_in_different_sessions_average_into_one_soft_vote(tmp_path):
+    fingerprint = inputs_fingerprint(["ACGT", "TTGA"], ["GGCC", "ATAT", "CCCA"])
+    variants = {
+        3: {"plain": {"fold_scores": [0.2, 0.6], "genome_scores": [0.1, 0.3, 0.5], "best_epoch": 2}},
+        4: {"plain": {"fold_scores": np.array([0.4, 0.8]), "genome_scores": np.array([0.3, 0.1, 0.7])}},
+    }
+    for k, found in variants.items():
+        save_member_scores(k, fingerprint, found, tmp_path)
+    members = load_member_scores(fingerprint, folder=tmp_path)
+    assert list(members) == [3, 4] and members[3]["variants"]["plain"]["best_epoch"] == 2
+    fold, genome = mean_of_members(members, "plain")
+    assert fold == pytest.approx([0.3, 0.7]) and genome == pytest.approx([0.2, 0.2, 0.6])
+
+
+def test_a_member_scored_on_other_rows_is_refused(tmp_path):
+    save_member_scores(
+        3, inputs_fingerprint(["ACGT"], ["GGCC"]), {"plain": {"fold_scores": [1], "genome_scores": [0]}}, tmp_path
+    )
+    assert inputs_fingerprint(["ACGT"], ["GGCC"]) != inputs_fingerprint(["ACGT", "GGCC"], [])
+    with pytest.raises(ValueError, match="k3.json was scored on other held-out rows"):
+        load_member_scores(inputs_fingerprint(["ACGT"], ["GGCA"]), folder=tmp_path)
+
+
+def _member(rng, plain_genome_shift=0.0, per_sequence=1.0):
+    def arm(genome_shift, negatives):
+        return {
+            "fold_scores": rng.random(6),
+            "genome_scores": rng.random(8) * 0.5 + genome_shift,
+            "best_epoch": 3,
+            "hardware": "cpu",
+            "genome_negatives": negatives,
+            "genome_negatives_per_sequence": per_sequence,
+        }
+
+    return {"variants": {PLAIN: arm(plain_genome_shift, []), WITH_GENOME: arm(0.0, ["chr2.fa"])}}
+
+
+def test_the_rule_waits_for_all_four_members_and_then_decides():
+    rng = np.random.default_rng(3)
+    members = {k: _member(rng, plain_genome_shift=0.5) for k in (6, 3)}
+    provisional = compare_members(FOLD_LABELS, members)
+    assert provisional["members"] == [3, 6] and not provisional["decided"] and provisional["ships"] is None
+    assert provisional["gain_a"] > 0.02  # it leans one way, yet decides nothing
+    assert provisional["genome_negatives"] == ["chr2.fa"] and provisional["genome_negatives_per_sequence"] == 1.0
+    assert provisional["results"][PLAIN]["k3"]["best_epoch"] == 3
+    members |= {k: _member(rng, plain_genome_shift=0.5) for k in (4, 5)}
+    decided = compare_members(FOLD_LABELS, members)
+    assert decided["members"] == list(ALL_MEMBERS) and decided["decided"]
+    assert (
+        decided["ships"]
+        == verdict(
+            FOLD_LABELS,
+            plain=tuple(
+                np.mean([m["variants"][PLAIN][s] for m in members.values()], axis=0)
+                for s in ("fold_scores", "genome_scores")
+            ),
+            with_genome=tuple(
+                np.mean([m["variants"][WITH_GENOME][s] for m in members.values()], axis=0)
+                for s in ("fold_scores", "genome_scores")
+            ),
+        )["ships"]
+    )
+
+
+def test_members_with_negatives_drawn_differently_are_not_averaged():
+    rng = np.random.default_rng(4)
+    with pytest.raises(ValueError, match="drawn differently"):
+        compare_members(FOLD_LABELS, {3: _member(rng), 4: _member(rng, per_sequence=0.5)})
+
+
+def test_a_members_two_fine_tunes_may_differ_only_in_their_negatives():
+    plain = {"output_dir": "runs/a", "learning_rate": 1e-4, "mixed_precision": "no", "genome_negatives": []}
+    refuse_unlike_arms(3, plain, plain | {"output_dir": "runs/b", "genome_negatives": ["x.fa"]})
+    with pytest.raises(ValueError, match="k = 3: the two fine-tunes differ in mixed_precision"):
+        refuse_unlike_arms(3, plain, plain | {"mixed_precision": "bf16", "genome_negatives": ["x.fa"]})

@@ -2,15 +2,17 @@
 (issue 16, item 4), on held-out data: (a) fold 0's enhancers against windows of the chr21 contigs, the genome
 piece kept out of every fitting step, and (b) fold 0 itself.
 
-bash training/genome_negative_members.sh [ACCELERATE_CONFIG]      # the fine-tunes
-python training/genome_negative_members.py [--device cuda]        # this comparison
-python training/genome_negative_members.py --kmers 3              # one member's pair, where only it was trained
+bash training/genome_negative_members.sh [ACCELERATE_CONFIG] [--field value ...]   # the fine-tunes
+python training/genome_negative_members.py [--device cuda]                          # this comparison
 
-Each set is scored as the mean of its members' probabilities, both sets by this script with the same code, so
-that like is compared with like (no spectrum member, no refitted heads). Each member's epoch was chosen on
-fold 0, the fold (b) is measured on, in both sets alike, which flatters (b) for both. The chr21 windows are
-those without N and without a benchmark sequence inside, as the training negatives were chosen.
-Writes results/experiments/genome-negative-members.json.
+Every member whose two runs are in runs/ is scored and its scores saved to
+results/experiments/genome-negative-members/k{k}.json; the comparison then reads every saved member, so that
+members trained in different sessions add up. The rule decides once all four members are there; before that
+the report says `"ships": null`. Each set is scored as the mean of its members' probabilities, both sets by
+this script with the same code, so that like is compared with like (no spectrum member, no refitted heads).
+Each member's epoch was chosen on fold 0, the fold (b) is measured on, in both sets alike, which flatters (b)
+for both. The chr21 windows are those without N and without a benchmark sequence inside, as the training
+negatives were chosen. Writes results/experiments/genome-negative-members.json.
 """
 
 import argparse
@@ -25,24 +27,31 @@ from ienhancer_elm.paths import DEFAULT_DATASET
 from ienhancer_elm.predict import pick_device
 from ienhancer_elm.training.finetuning import EncodedSequences, member_probabilities
 from ienhancer_elm.training.genome_check import (
+    ALL_MEMBERS,
     HELD_OUT_GENOME,
+    PLAIN,
+    WITH_GENOME,
     benchmark_sequences,
-    genome_check,
+    compare_members,
+    inputs_fingerprint,
+    load_member_scores,
     ordinary_genome_windows,
-    verdict,
+    refuse_unlike_arms,
+    save_member_scores,
 )
 from ienhancer_elm.training.heads import shipped_held_out_fold
 
-RUNS = {
-    "as shipped (benchmark negatives)": "training/configs/finetune_k{k}_layer1.json",
-    "with genome negatives": "runs/genome_negatives_k{k}_layer1",
-}
+RUNS = {PLAIN: "training/configs/finetune_k{k}_layer1.json", WITH_GENOME: "runs/genome_negatives_k{k}_layer1"}
 OUTPUT = Path("results/experiments/genome-negative-members.json")
 
 
 def run_folder(variant: str, k: int) -> Path:
     where = RUNS[variant].format(k=k)
     return Path(json.loads(Path(where).read_text())["output_dir"]) if where.endswith(".json") else Path(where)
+
+
+def trained(k: int) -> bool:
+    return all((run_folder(variant, k) / "summary.json").is_file() for variant in RUNS)
 
 
 def scores(run: Path, sequences: list[str], device) -> np.ndarray:
@@ -52,54 +61,56 @@ def scores(run: Path, sequences: list[str], device) -> np.ndarray:
     return member_probabilities(member, encoded, 256, device)
 
 
+def score_member(k: int, fold_sequences, genome_windows, device) -> dict[str, dict]:
+    runs = {variant: run_folder(variant, k) for variant in RUNS}
+    arguments = {variant: json.loads((run / "arguments.json").read_text()) for variant, run in runs.items()}
+    refuse_unlike_arms(k, arguments[PLAIN], arguments[WITH_GENOME])
+    variants = {}
+    for variant, run in runs.items():
+        summary = json.loads((run / "summary.json").read_text())
+        variants[variant] = {
+            "run": str(run),
+            "best_epoch": summary["best_epochs"]["0"],
+            "hardware": summary["hardware"],
+            "genome_negatives": arguments[variant].get("genome_negatives", []),
+            "genome_negatives_per_sequence": arguments[variant].get("genome_negatives_per_sequence"),
+            "fold_scores": scores(run, fold_sequences, device),
+            "genome_scores": scores(run, genome_windows, device),
+        }
+    return variants
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", help="cpu, cuda, ... (default: the best there is)")
-    parser.add_argument("--kmers", type=int, nargs="+", default=[3, 4, 5, 6], help="the members to compare")
-    args = parser.parse_args()
-    device, kmers = pick_device(args.device), args.kmers
+    device = pick_device(parser.parse_args().device)
     train = load_split(DEFAULT_DATASET, "layer1", "train")
     labels = np.asarray(train["label"])
     held_rows = shipped_held_out_fold(labels)[1]
     fold_labels, fold_sequences = labels[held_rows], [train["sequence"][i] for i in held_rows]
-    benchmark = benchmark_sequences(DEFAULT_DATASET, "layer1")
-    held_out_genome, contigs = ordinary_genome_windows([HELD_OUT_GENOME], benchmark)
-    report, ensembles = {}, {}
-    for variant in RUNS:
-        members = {}
-        for k in kmers:
-            run = run_folder(variant, k)
-            fold, genome = scores(run, fold_sequences, device), scores(run, held_out_genome, device)
-            summary = json.loads((run / "summary.json").read_text())
-            members[k] = (fold, genome)
-            report.setdefault(variant, {})[f"k{k}"] = genome_check(fold_labels, fold, genome) | {
-                "best_epoch": summary["best_epochs"]["0"],
-                "hardware": summary["hardware"],
-            }
-        ensembles[variant] = tuple(np.mean([members[k][i] for k in kmers], axis=0) for i in (0, 1))
-        report[variant]["mean of the members"] = genome_check(fold_labels, *ensembles[variant])
-    arguments = json.loads((run_folder("with genome negatives", kmers[0]) / "arguments.json").read_text())
-    out = {
-        "members": kmers,
+    held_out_genome, contigs = ordinary_genome_windows(
+        [HELD_OUT_GENOME], benchmark_sequences(DEFAULT_DATASET, "layer1")
+    )
+    fingerprint = inputs_fingerprint(fold_sequences, held_out_genome)
+    to_score = [k for k in ALL_MEMBERS if trained(k)]
+    load_member_scores(fingerprint, [k for k in ALL_MEMBERS if k not in to_score])  # a stale record stops us here
+    for k in to_score:
+        print(f"k = {k}: scoring both fine-tunes")
+        save_member_scores(k, fingerprint, score_member(k, fold_sequences, held_out_genome, device))
+    members = load_member_scores(fingerprint)
+    if not members:
+        raise SystemExit("no member has both fine-tunes yet: bash training/genome_negative_members.sh first")
+    report = {
         "held_out_genome": HELD_OUT_GENOME,
         "held_out_genome_windows": len(held_out_genome),
         "held_out_genome_contigs": len(set(contigs)),
         "held_out_enhancers": int(fold_labels.sum()),
         "held_out_fold": len(held_rows),
-        "genome_negatives": arguments["genome_negatives"],
-        "genome_negatives_per_sequence": arguments["genome_negatives_per_sequence"],
-        "results": report,
-        **verdict(
-            fold_labels,
-            plain=ensembles["as shipped (benchmark negatives)"],
-            with_genome=ensembles["with genome negatives"],
-            genome_groups=contigs,
-        ),
-        "command": "bash training/genome_negative_members.sh; python training/genome_negative_members.py"
-        + ("" if kmers == [3, 4, 5, 6] else " --kmers " + " ".join(map(str, kmers))),
+        **compare_members(fold_labels, members, genome_groups=contigs),
+        "command": "bash training/genome_negative_members.sh; python training/genome_negative_members.py",
     }
-    OUTPUT.write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out, indent=2))
+    OUTPUT.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps({key: value for key, value in report.items() if key != "results"}, indent=2))
 
 
 if __name__ == "__main__":

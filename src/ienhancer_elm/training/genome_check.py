@@ -5,10 +5,14 @@ rule by which a model trained with genome negatives would ship.
 (b) the usual held-out layer-1 fold (AUC). A genome-aware model ships if it gains at least 0.02 on (a) and
 loses at most 0.01 on (b). Differences come with paired 95% bootstrap intervals (enhancers and non-enhancers
 resampled apart); on (a) the genome side is resampled by contig, since a contig's windows share its composition.
+Members are compared one k at a time, as each pair of fine-tunes is done (on 2 CPU cores, one pair a session):
+their held-out scores are saved, and the rule is applied to the soft vote of all four once all are saved.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +28,11 @@ MIN_GAIN_ON_GENOME = 0.02
 MAX_LOSS_ON_FOLD = 0.01
 RULE = "ship if the gain on (a) is at least 0.02 and the loss on (b) at most 0.01"
 TOLERANCE = 1e-9  # a difference of AUCs meant to sit on a bound should not miss it by rounding
+ALL_MEMBERS = (3, 4, 5, 6)
+MEMBER_SCORES = Path("results/experiments/genome-negative-members")
+PLAIN, WITH_GENOME = "as shipped (benchmark negatives)", "with genome negatives"
+# what may differ between a member's two fine-tunes; anything else would make the comparison unfair
+ARMS_DIFFER_IN = {"output_dir", "genome_negatives", "genome_negatives_per_sequence"}
 
 
 def ordinary_genome_windows(paths, excluded, window: int = 200, stride: int = 200) -> tuple[list[str], list[str]]:
@@ -120,3 +129,95 @@ def _auc(enhancers: np.ndarray, others: np.ndarray) -> float:
     ranks = rankdata(np.r_[enhancers, others])
     n, m = len(enhancers), len(others)
     return float((ranks[:n].sum() - n * (n + 1) / 2) / (n * m))
+
+
+def inputs_fingerprint(fold_sequences, genome_windows) -> str:
+    """What a member's saved scores were scored on: members scored in different sessions are averaged only
+    when their inputs agree, row for row."""
+    return hashlib.sha256("\n".join([*fold_sequences, "", *genome_windows]).encode()).hexdigest()
+
+
+def refuse_unlike_arms(k: int, plain_arguments: dict, with_genome_arguments: dict) -> None:
+    """A member's two fine-tunes must differ in their genome negatives alone (a plain run left from another
+    session may have been trained otherwise, in another precision say)."""
+    names = (set(plain_arguments) | set(with_genome_arguments)) - ARMS_DIFFER_IN
+    differ = sorted(name for name in names if plain_arguments.get(name) != with_genome_arguments.get(name))
+    if differ:
+        raise ValueError(f"k = {k}: the two fine-tunes differ in {', '.join(differ)}; train them alike")
+
+
+def save_member_scores(k: int, fingerprint: str, variants: dict[str, dict], folder: Path = MEMBER_SCORES) -> Path:
+    """One member's held-out scores in both variants (each: fold_scores, genome_scores and what the run was),
+    so that members trained in different sessions, or on different machines, add up to one comparison."""
+
+    def exact(scores) -> list[float]:  # 9 significant digits bring a float32 back unchanged
+        return [float(f"{score:.9g}") for score in scores]
+
+    record = {
+        "k": k,
+        "inputs_sha256": fingerprint,
+        "variants": {
+            name: found | {side: exact(found[side]) for side in ("fold_scores", "genome_scores")}
+            for name, found in variants.items()
+        },
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"k{k}.json"
+    path.write_text(json.dumps(record) + "\n")
+    return path
+
+
+def load_member_scores(fingerprint: str, kmers=ALL_MEMBERS, folder: Path = MEMBER_SCORES) -> dict[int, dict]:
+    """The saved records of these members, by k; a record scored on other inputs is refused, not averaged in."""
+    records = {}
+    for k in kmers:
+        path = folder / f"k{k}.json"
+        if not path.is_file():
+            continue
+        record = json.loads(path.read_text())
+        if record["inputs_sha256"] != fingerprint:
+            raise ValueError(f"{path} was scored on other held-out rows or genome windows; score that member again")
+        records[k] = record
+    return records
+
+
+def mean_of_members(records: dict[int, dict], variant: str) -> tuple[np.ndarray, np.ndarray]:
+    """A variant's (fold scores, genome scores) as the soft vote of the members saved."""
+    return tuple(
+        np.mean([record["variants"][variant][side] for record in records.values()], axis=0)
+        for side in ("fold_scores", "genome_scores")
+    )
+
+
+def compare_members(fold_labels, records: dict[int, dict], genome_groups=None, **bootstrap) -> dict:
+    """(a) and (b) of each saved member and of their soft vote, in both variants, and the rule applied to the
+    soft votes; the rule's `ships` is None (undecided) until all four members are saved, as it is about the
+    model that would ship."""
+    records = dict(sorted(records.items()))
+    negatives = {
+        json.dumps({key: record["variants"][WITH_GENOME][key] for key in sorted(ARMS_DIFFER_IN - {"output_dir"})})
+        for record in records.values()
+    }
+    if len(negatives) > 1:
+        raise ValueError(f"the members' genome negatives were drawn differently: {sorted(negatives)}")
+    results = {}
+    for variant in (PLAIN, WITH_GENOME):
+        for k, record in records.items():
+            found = record["variants"][variant]
+            results.setdefault(variant, {})[f"k{k}"] = genome_check(
+                fold_labels, found["fold_scores"], found["genome_scores"]
+            ) | {"best_epoch": found["best_epoch"], "hardware": found["hardware"]}
+        results[variant]["mean of the members"] = genome_check(fold_labels, *mean_of_members(records, variant))
+    comparison = verdict(
+        fold_labels,
+        plain=mean_of_members(records, PLAIN),
+        with_genome=mean_of_members(records, WITH_GENOME),
+        genome_groups=genome_groups,
+        **bootstrap,
+    )
+    decided = set(records) == set(ALL_MEMBERS)
+    return (
+        {"members": list(records), "decided": decided, **json.loads(negatives.pop()), "results": results}
+        | comparison
+        | {"ships": comparison["ships"] if decided else None}
+    )
