@@ -6,8 +6,9 @@ bash training/genome_negative_members.sh [ACCELERATE_CONFIG] [--field value ...]
 python training/genome_negative_members.py [--device cuda]                          # this comparison
 
 Every member whose two runs are in runs/ is scored and its scores saved to
-results/experiments/genome-negative-members/k{k}.json; the comparison then reads every saved member, so that
-members trained in different sessions add up. The rule decides once all four members are there; before that
+results/experiments/genome-negative-members/k{k}.json, unless the saved scores came from these very weights and
+held-out inputs; the comparison then reads every saved member, so that members trained in different sessions
+add up. The rule decides once all four members are there; before that
 the report says `"ships": null`. Each set is scored as the mean of its members' probabilities, both sets by
 this script with the same code, so that like is compared with like (no spectrum member, no refitted heads).
 Each member's epoch was chosen on fold 0, the fold (b) is measured on, in both sets alike, which flatters (b)
@@ -16,6 +17,7 @@ negatives were chosen. Writes results/experiments/genome-negative-members.json.
 """
 
 import argparse
+import hashlib
 import json
 from pathlib import Path
 
@@ -29,6 +31,7 @@ from ienhancer_elm.training.finetuning import EncodedSequences, member_probabili
 from ienhancer_elm.training.genome_check import (
     ALL_MEMBERS,
     HELD_OUT_GENOME,
+    MEMBER_SCORES,
     PLAIN,
     WITH_GENOME,
     benchmark_sequences,
@@ -54,6 +57,21 @@ def trained(k: int) -> bool:
     return all((run_folder(variant, k) / "summary.json").is_file() for variant in RUNS)
 
 
+def weights_sha256(run: Path) -> str:
+    return hashlib.sha256((run / "fold0" / "best" / "model.safetensors").read_bytes()).hexdigest()
+
+
+def up_to_date(k: int, fingerprint: str) -> bool:
+    """Whether member k's saved scores came from these held-out inputs and these very weights."""
+    path = MEMBER_SCORES / f"k{k}.json"
+    if not path.is_file():
+        return False
+    record = json.loads(path.read_text())
+    return record["inputs_sha256"] == fingerprint and all(
+        record["variants"][variant].get("weights_sha256") == weights_sha256(run_folder(variant, k)) for variant in RUNS
+    )
+
+
 def scores(run: Path, sequences: list[str], device) -> np.ndarray:
     member = IEnhancerELMForSequenceClassification.from_pretrained(run / "fold0" / "best").to(device)
     tokenizer = KmerTokenizer.from_pretrained(run / "fold0" / "best")
@@ -70,6 +88,7 @@ def score_member(k: int, fold_sequences, genome_windows, device) -> dict[str, di
         summary = json.loads((run / "summary.json").read_text())
         variants[variant] = {
             "run": str(run),
+            "weights_sha256": weights_sha256(run),
             "best_epoch": summary["best_epochs"]["0"],
             "hardware": summary["hardware"],
             "genome_negatives": arguments[variant].get("genome_negatives", []),
@@ -92,7 +111,7 @@ def main():
         [HELD_OUT_GENOME], benchmark_sequences(DEFAULT_DATASET, "layer1")
     )
     fingerprint = inputs_fingerprint(fold_sequences, held_out_genome)
-    to_score = [k for k in ALL_MEMBERS if trained(k)]
+    to_score = [k for k in ALL_MEMBERS if trained(k) and not up_to_date(k, fingerprint)]
     load_member_scores(fingerprint, [k for k in ALL_MEMBERS if k not in to_score])  # a stale record stops us here
     for k in to_score:
         print(f"k = {k}: scoring both fine-tunes")

@@ -200,18 +200,18 @@ def compare_members(fold_labels, records: dict[int, dict], genome_groups=None, *
     }
     if len(negatives) > 1:
         raise ValueError(f"the members' genome negatives were drawn differently: {sorted(negatives)}")
-    results = {}
-    for variant in (PLAIN, WITH_GENOME):
+    results, soft_votes = {}, {variant: mean_of_members(records, variant) for variant in (PLAIN, WITH_GENOME)}
+    for variant, soft_vote in soft_votes.items():
         for k, record in records.items():
             found = record["variants"][variant]
             results.setdefault(variant, {})[f"k{k}"] = genome_check(
                 fold_labels, found["fold_scores"], found["genome_scores"]
             ) | {"best_epoch": found["best_epoch"], "hardware": found["hardware"]}
-        results[variant]["mean of the members"] = genome_check(fold_labels, *mean_of_members(records, variant))
+        results[variant]["mean of the members"] = genome_check(fold_labels, *soft_vote)
     comparison = verdict(
         fold_labels,
-        plain=mean_of_members(records, PLAIN),
-        with_genome=mean_of_members(records, WITH_GENOME),
+        plain=soft_votes[PLAIN],
+        with_genome=soft_votes[WITH_GENOME],
         genome_groups=genome_groups,
         **bootstrap,
     )
