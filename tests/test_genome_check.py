@@ -7,6 +7,7 @@ from ienhancer_elm.training.genome_check import (
     ALL_MEMBERS,
     PLAIN,
     WITH_GENOME,
+    checkpoint_sha256,
     compare_members,
     genome_check,
     inputs_fingerprint,
@@ -15,6 +16,7 @@ from ienhancer_elm.training.genome_check import (
     ordinary_genome_windows,
     refuse_unlike_arms,
     save_member_scores,
+    scores_up_to_date,
     verdict,
 )
 
@@ -116,6 +118,25 @@ def test_a_member_scored_on_other_rows_is_refused(tmp_path):
     assert inputs_fingerprint(["ACGT"], ["GGCC"]) != inputs_fingerprint(["ACGT", "GGCC"], [])
     with pytest.raises(ValueError, match="k3.json was scored on other held-out rows"):
         load_member_scores(inputs_fingerprint(["ACGT"], ["GGCA"]), folder=tmp_path)
+
+
+def test_saved_scores_are_reused_only_for_the_same_checkpoints_and_inputs(tmp_path):
+    checkpoint = tmp_path / "best"
+    checkpoint.mkdir()
+    (checkpoint / "model.safetensors").write_bytes(b"weights")
+    (checkpoint / "vocab.txt").write_text("AAA\n")
+    fingerprint, scores_folder = inputs_fingerprint(["ACGT"], ["GGCC"]), tmp_path / "scores"
+    digest = {PLAIN: checkpoint_sha256(checkpoint)}
+    assert not scores_up_to_date(3, fingerprint, digest, scores_folder)  # nothing saved yet
+    found = {"fold_scores": [0.5], "genome_scores": [0.1]}
+    save_member_scores(3, fingerprint, {PLAIN: found}, scores_folder)
+    assert not scores_up_to_date(3, fingerprint, digest, scores_folder)  # saved before digests were recorded
+    save_member_scores(3, fingerprint, {PLAIN: found | {"checkpoint_sha256": digest[PLAIN]}}, scores_folder)
+    assert scores_up_to_date(3, fingerprint, digest, scores_folder)
+    assert not scores_up_to_date(3, inputs_fingerprint(["ACGT"], ["GGCA"]), digest, scores_folder)
+    assert not scores_up_to_date(3, fingerprint, digest | {WITH_GENOME: digest[PLAIN]}, scores_folder)
+    (checkpoint / "vocab.txt").write_text("AAC\n")  # a retrained or edited checkpoint, weights unchanged
+    assert not scores_up_to_date(3, fingerprint, {PLAIN: checkpoint_sha256(checkpoint)}, scores_folder)
 
 
 def _member(rng, plain_genome_shift=0.0, per_sequence=1.0):

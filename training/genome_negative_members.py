@@ -6,18 +6,18 @@ bash training/genome_negative_members.sh [ACCELERATE_CONFIG] [--field value ...]
 python training/genome_negative_members.py [--device cuda]                          # this comparison
 
 Every member whose two runs are in runs/ is scored and its scores saved to
-results/experiments/genome-negative-members/k{k}.json, unless the saved scores came from these very weights and
-held-out inputs; the comparison then reads every saved member, so that members trained in different sessions
-add up. The rule decides once all four members are there; before that
-the report says `"ships": null`. Each set is scored as the mean of its members' probabilities, both sets by
-this script with the same code, so that like is compared with like (no spectrum member, no refitted heads).
+results/experiments/genome-negative-members/k{k}.json, unless the saved scores came from these very checkpoints
+and held-out inputs (--rescore scores them all again, after a change to the scoring code); the comparison then
+reads every saved member, so that members trained in different sessions add up. The rule decides once all four
+members are there; before that the report says `"ships": null`. Each set is scored as the mean of its members'
+probabilities, both sets by this script with the same code, so that like is compared with like (no spectrum
+member, no refitted heads).
 Each member's epoch was chosen on fold 0, the fold (b) is measured on, in both sets alike, which flatters (b)
 for both. The chr21 windows are those without N and without a benchmark sequence inside, as the training
 negatives were chosen. Writes results/experiments/genome-negative-members.json.
 """
 
 import argparse
-import hashlib
 import json
 from pathlib import Path
 
@@ -31,16 +31,17 @@ from ienhancer_elm.training.finetuning import EncodedSequences, member_probabili
 from ienhancer_elm.training.genome_check import (
     ALL_MEMBERS,
     HELD_OUT_GENOME,
-    MEMBER_SCORES,
     PLAIN,
     WITH_GENOME,
     benchmark_sequences,
+    checkpoint_sha256,
     compare_members,
     inputs_fingerprint,
     load_member_scores,
     ordinary_genome_windows,
     refuse_unlike_arms,
     save_member_scores,
+    scores_up_to_date,
 )
 from ienhancer_elm.training.heads import shipped_held_out_fold
 
@@ -53,33 +54,25 @@ def run_folder(variant: str, k: int) -> Path:
     return Path(json.loads(Path(where).read_text())["output_dir"]) if where.endswith(".json") else Path(where)
 
 
+def best_checkpoint(variant: str, k: int) -> Path:
+    return run_folder(variant, k) / "fold0" / "best"
+
+
 def trained(k: int) -> bool:
-    return all((run_folder(variant, k) / "summary.json").is_file() for variant in RUNS)
-
-
-def weights_sha256(run: Path) -> str:
-    return hashlib.sha256((run / "fold0" / "best" / "model.safetensors").read_bytes()).hexdigest()
-
-
-def up_to_date(k: int, fingerprint: str) -> bool:
-    """Whether member k's saved scores came from these held-out inputs and these very weights."""
-    path = MEMBER_SCORES / f"k{k}.json"
-    if not path.is_file():
-        return False
-    record = json.loads(path.read_text())
-    return record["inputs_sha256"] == fingerprint and all(
-        record["variants"][variant].get("weights_sha256") == weights_sha256(run_folder(variant, k)) for variant in RUNS
+    return all(
+        (run_folder(variant, k) / "summary.json").is_file() and (best_checkpoint(variant, k) / "config.json").is_file()
+        for variant in RUNS
     )
 
 
-def scores(run: Path, sequences: list[str], device) -> np.ndarray:
-    member = IEnhancerELMForSequenceClassification.from_pretrained(run / "fold0" / "best").to(device)
-    tokenizer = KmerTokenizer.from_pretrained(run / "fold0" / "best")
+def scores(checkpoint: Path, sequences: list[str], device) -> np.ndarray:
+    member = IEnhancerELMForSequenceClassification.from_pretrained(checkpoint).to(device)
+    tokenizer = KmerTokenizer.from_pretrained(checkpoint)
     encoded = EncodedSequences(tokenizer, sequences, np.zeros(len(sequences), dtype=int))
     return member_probabilities(member, encoded, 256, device)
 
 
-def score_member(k: int, fold_sequences, genome_windows, device) -> dict[str, dict]:
+def score_member(k: int, fold_sequences, genome_windows, checkpoints: dict[str, str], device) -> dict[str, dict]:
     runs = {variant: run_folder(variant, k) for variant in RUNS}
     arguments = {variant: json.loads((run / "arguments.json").read_text()) for variant, run in runs.items()}
     refuse_unlike_arms(k, arguments[PLAIN], arguments[WITH_GENOME])
@@ -88,13 +81,13 @@ def score_member(k: int, fold_sequences, genome_windows, device) -> dict[str, di
         summary = json.loads((run / "summary.json").read_text())
         variants[variant] = {
             "run": str(run),
-            "weights_sha256": weights_sha256(run),
+            "checkpoint_sha256": checkpoints[variant],
             "best_epoch": summary["best_epochs"]["0"],
             "hardware": summary["hardware"],
             "genome_negatives": arguments[variant].get("genome_negatives", []),
             "genome_negatives_per_sequence": arguments[variant].get("genome_negatives_per_sequence"),
-            "fold_scores": scores(run, fold_sequences, device),
-            "genome_scores": scores(run, genome_windows, device),
+            "fold_scores": scores(best_checkpoint(variant, k), fold_sequences, device),
+            "genome_scores": scores(best_checkpoint(variant, k), genome_windows, device),
         }
     return variants
 
@@ -102,7 +95,11 @@ def score_member(k: int, fold_sequences, genome_windows, device) -> dict[str, di
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", help="cpu, cuda, ... (default: the best there is)")
-    device = pick_device(parser.parse_args().device)
+    parser.add_argument(
+        "--rescore", action="store_true", help="score every trained member again (after the scoring code changed)"
+    )
+    arguments = parser.parse_args()
+    device = pick_device(arguments.device)
     train = load_split(DEFAULT_DATASET, "layer1", "train")
     labels = np.asarray(train["label"])
     held_rows = shipped_held_out_fold(labels)[1]
@@ -111,11 +108,16 @@ def main():
         [HELD_OUT_GENOME], benchmark_sequences(DEFAULT_DATASET, "layer1")
     )
     fingerprint = inputs_fingerprint(fold_sequences, held_out_genome)
-    to_score = [k for k in ALL_MEMBERS if trained(k) and not up_to_date(k, fingerprint)]
+    checkpoints = {
+        k: {variant: checkpoint_sha256(best_checkpoint(variant, k)) for variant in RUNS}
+        for k in ALL_MEMBERS
+        if trained(k)
+    }
+    to_score = [k for k in checkpoints if arguments.rescore or not scores_up_to_date(k, fingerprint, checkpoints[k])]
     load_member_scores(fingerprint, [k for k in ALL_MEMBERS if k not in to_score])  # a stale record stops us here
     for k in to_score:
         print(f"k = {k}: scoring both fine-tunes")
-        save_member_scores(k, fingerprint, score_member(k, fold_sequences, held_out_genome, device))
+        save_member_scores(k, fingerprint, score_member(k, fold_sequences, held_out_genome, checkpoints[k], device))
     members = load_member_scores(fingerprint)
     if not members:
         raise SystemExit("no member has both fine-tunes yet: bash training/genome_negative_members.sh first")

@@ -167,6 +167,28 @@ def save_member_scores(k: int, fingerprint: str, variants: dict[str, dict], fold
     return path
 
 
+def checkpoint_sha256(folder) -> str:
+    """One digest of every file of a saved checkpoint (weights, config, tokenizer), by relative path."""
+    folder, digest = Path(folder), hashlib.sha256()
+    for path in sorted(found for found in folder.rglob("*") if found.is_file()):
+        file_digest = hashlib.sha256(path.read_bytes()).hexdigest()  # a member is tens of MB: read whole
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{file_digest}\n".encode())
+    return digest.hexdigest()
+
+
+def scores_up_to_date(k: int, fingerprint: str, checkpoints: dict[str, str], folder: Path = MEMBER_SCORES) -> bool:
+    """Whether member k's saved scores came from these held-out inputs and these very checkpoints (variant ->
+    checkpoint_sha256), so that scoring it again would give them back."""
+    path = folder / f"k{k}.json"
+    if not path.is_file():
+        return False
+    record = json.loads(path.read_text())
+    return record["inputs_sha256"] == fingerprint and all(
+        record["variants"].get(variant, {}).get("checkpoint_sha256") == digest
+        for variant, digest in checkpoints.items()
+    )
+
+
 def load_member_scores(fingerprint: str, kmers=ALL_MEMBERS, folder: Path = MEMBER_SCORES) -> dict[int, dict]:
     """The saved records of these members, by k; a record scored on other inputs is refused, not averaged in."""
     records = {}
