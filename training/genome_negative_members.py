@@ -78,7 +78,7 @@ def score_member(k: int, fold_sequences, genome_windows, checkpoints: dict[str, 
     refuse_unlike_arms(k, arguments[PLAIN], arguments[WITH_GENOME])
     variants = {}
     for variant, run in runs.items():
-        summary = json.loads((run / "summary.json").read_text())
+        summary, checkpoint = json.loads((run / "summary.json").read_text()), best_checkpoint(variant, k)
         variants[variant] = {
             "run": str(run),
             "checkpoint_sha256": checkpoints[variant],
@@ -86,8 +86,8 @@ def score_member(k: int, fold_sequences, genome_windows, checkpoints: dict[str, 
             "hardware": summary["hardware"],
             "genome_negatives": arguments[variant].get("genome_negatives", []),
             "genome_negatives_per_sequence": arguments[variant].get("genome_negatives_per_sequence"),
-            "fold_scores": scores(best_checkpoint(variant, k), fold_sequences, device),
-            "genome_scores": scores(best_checkpoint(variant, k), genome_windows, device),
+            "fold_scores": scores(checkpoint, fold_sequences, device),
+            "genome_scores": scores(checkpoint, genome_windows, device),
         }
     return variants
 
