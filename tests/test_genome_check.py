@@ -161,6 +161,10 @@ def test_the_rule_waits_for_all_four_members_and_then_decides():
     assert provisional["gain_a"] > 0.02  # it leans one way, yet decides nothing
     assert provisional["genome_negatives"] == ["chr2.fa"] and provisional["genome_negatives_per_sequence"] == 1.0
     assert provisional["results"][PLAIN]["k3"]["best_epoch"] == 3
+    assert "epoch_seconds" not in provisional["results"][PLAIN]["k3"]  # a record saved before timings were kept
+    members[6]["variants"][PLAIN] |= {"epoch_seconds": [190.5, 188.0], "pretraining_seconds": 1138.7}
+    timed = compare_members(FOLD_LABELS, members)["results"][PLAIN]["k6"]
+    assert timed["epoch_seconds"] == [190.5, 188.0] and timed["pretraining_seconds"] == 1138.7
     members |= {k: _member(rng, plain_genome_shift=0.5) for k in (4, 5)}
     decided = compare_members(FOLD_LABELS, members)
     assert decided["members"] == list(ALL_MEMBERS) and decided["decided"]

@@ -65,6 +65,12 @@ def trained(k: int) -> bool:
     )
 
 
+def logged_seconds(run: Path) -> list[float]:
+    """Each epoch's wall time, as the training loop logged it (evaluation included)."""
+    lines = (run / "metrics.jsonl").read_text().splitlines()
+    return [json.loads(line)["seconds"] for line in lines if line]
+
+
 def scores(checkpoint: Path, sequences: list[str], device) -> np.ndarray:
     member = IEnhancerELMForSequenceClassification.from_pretrained(checkpoint).to(device)
     tokenizer = KmerTokenizer.from_pretrained(checkpoint)
@@ -86,6 +92,8 @@ def score_member(k: int, fold_sequences, genome_windows, checkpoints: dict[str, 
             "hardware": summary["hardware"],
             "genome_negatives": arguments[variant].get("genome_negatives", []),
             "genome_negatives_per_sequence": arguments[variant].get("genome_negatives_per_sequence"),
+            "epoch_seconds": logged_seconds(run / "fold0"),
+            "pretraining_seconds": sum(logged_seconds(Path(arguments[variant]["init"]).parent)),
             "fold_scores": scores(checkpoint, fold_sequences, device),
             "genome_scores": scores(checkpoint, genome_windows, device),
         }

@@ -166,7 +166,7 @@ def main():
     }
     if args.apply:
         fold_0 = (held_rows, held_members, ensemble)
-        report["applied"] = apply(model, args.model, settings, spectrum["chosen"], pooled, sequences, labels, fold_0)
+        report["applied"] = apply(model, args.model, args.config, settings, spectrum["chosen"], pooled, sequences, labels, fold_0)
     out = Path("results/experiments") / f"heads-{args.config}.json"
     if out.is_file():  # "shipped" records the heads trained end to end; a rerun on refitted heads keeps that record
         report["shipped"] = json.loads(out.read_text()).get("shipped", shipped)
@@ -191,7 +191,7 @@ def versus_baseline(config, sequences, labels, fit_rows, held_rows, ours) -> dic
     }
 
 
-def apply(model, folder: Path, settings, spectrum_choice, pooled, sequences, labels, fold_0) -> dict:
+def apply(model, folder: Path, config_name: str, settings, spectrum_choice, pooled, sequences, labels, fold_0) -> dict:
     """The fold-0 predictions of the heads (and spectrum member) fitted on folds 1-4 give the threshold and slope;
     heads and spectrum member fitted on all five folds ship."""
     held_rows, held_members, held_out = fold_0
@@ -216,7 +216,7 @@ def apply(model, folder: Path, settings, spectrum_choice, pooled, sequences, lab
         "settings": settings.__dict__,
         "fitted_on": "all five folds, encoders frozen",
         "threshold_and_slope_from": "fold 0, heads and spectrum member fitted on folds 1-4",
-        "command": f"python training/refit_heads.py {folder} --apply",
+        "command": f"python training/refit_heads.py {folder} --config {config_name} --apply",
     }
     cv["spectrum"] = spectrum
     cv["calibration"] = calibration

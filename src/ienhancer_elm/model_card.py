@@ -58,7 +58,7 @@ def front_matter(config: IEnhancerELMConfig, repo_id: str, evaluations: list[dic
         *(f"  - {metric}" for metric in ("accuracy", "matthews_correlation", "recall", "roc_auc")),
         "widget:",
         f"  - text: {widget}",
-        f"    example_title: an example {positive}",
+        f"    example_title: an example {positive if positive.endswith('enhancer') else positive + ' enhancer'}",
     ]
     if evaluations:
         lines += _model_index(repo_id, evaluations)
@@ -317,7 +317,8 @@ def spectrum_paragraph(config: IEnhancerELMConfig, cv: dict) -> str:
     chosen_c = f" (C = {c_value:g}, chosen by 5-fold CV)" if c_value is not None else ""
     return (
         f"\nA further member reads the k-mer spectrum: the frequencies of every {'-, '.join(map(str, config.spectrum_kmers))}-mer "
-        "of the whole sequence (however long), standardised, go to a support vector classifier with an RBF kernel"
+        f"{'of each window the BERT members read' if config.spectrum_windows else 'of the whole sequence (however long)'}"
+        ", standardised, go to a support vector classifier with an RBF kernel"
         f"{chosen_c} and Platt's sigmoid, fitted by scikit-learn on the training split and stored here as "
         f"{config.spectrum_support_vectors:,} support vectors (torch buffers, kept in fp32). It has "
         f"{share:.0%} of the soft vote, the BERT members sharing the rest equally; that share was chosen on a "

@@ -31,6 +31,7 @@ TOLERANCE = 1e-9  # a difference of AUCs meant to sit on a bound should not miss
 ALL_MEMBERS = (3, 4, 5, 6)
 MEMBER_SCORES = Path("results/experiments/genome-negative-members")
 PLAIN, WITH_GENOME = "as shipped (benchmark negatives)", "with genome negatives"
+TIMINGS = ("epoch_seconds", "pretraining_seconds")  # from the runs' logs; records saved before them lack them
 # what may differ between a member's two fine-tunes; anything else would make the comparison unfair
 ARMS_DIFFER_IN = {"output_dir", "genome_negatives", "genome_negatives_per_sequence"}
 
@@ -228,7 +229,7 @@ def compare_members(fold_labels, records: dict[int, dict], genome_groups=None, *
             found = record["variants"][variant]
             results.setdefault(variant, {})[f"k{k}"] = genome_check(
                 fold_labels, found["fold_scores"], found["genome_scores"]
-            ) | {"best_epoch": found["best_epoch"], "hardware": found["hardware"]}
+            ) | {key: found[key] for key in ("best_epoch", "hardware", *TIMINGS) if key in found}
         results[variant]["mean of the members"] = genome_check(fold_labels, *soft_vote)
     comparison = verdict(
         fold_labels,
