@@ -530,7 +530,7 @@ def genome_negatives() -> str:
     report = _json("results/experiments/genome-negative-heads.json")
     rows = _header("heads", "(a) held-out enhancers vs held-out genome, AUC", "(b) held-out fold, AUC")
     for name, found in report["results"].items():
-        name = name.replace("heads as shipped", "heads of the release before")  # the shipped heads have changed since
+        name = name.replace("heads as shipped", "heads, shipped settings")  # refitted here, on an older release's encoders
         rows.append(f"| {name} | {found['enhancers_vs_held_out_genome_auc']:.4f} | {found['held_out_fold_auc']:.4f} |")
     rows.append("")
     rows.append(
@@ -554,8 +554,10 @@ def genome_negative_members() -> str:
     }
     # the report's "mean of the members" is the AUC of the members' mean probability, the soft vote
     rows = _header("members fine-tuned", "measure", *members, "soft vote")
+    fine_tunes = {found[member]["hardware"] for found in report["results"].values() for member in members}
+    recipe = "the shipped recipe, run again" + (" in fp32" if all("precision no" in h for h in fine_tunes) else "")
     for variant, found in report["results"].items():
-        variant = variant.replace("as shipped", "the shipped recipe, run again in fp32")  # not the shipped weights
+        variant = variant.replace("as shipped", recipe)  # not the shipped weights
         for measure, cell in measures.items():
             cells = [cell(found[column]) for column in [*members, "mean of the members"]]
             rows.append(f"| {variant} | {measure} | " + " | ".join(cells) + " |")
@@ -566,10 +568,11 @@ def genome_negative_members() -> str:
         for member in members
         if "pretraining_seconds" in plain[member]
     ]
+    pretrained_on = {plain[member]["pretraining_hardware"] for member in members if "pretraining_hardware" in plain[member]}
     rows.append(
-        "Epoch times from the runs' logs, evaluation included (blank: the member was scored before they were "
-        f"recorded); pretraining: {', '.join(pretraining) or 'not recorded'}. Hardware: "
-        f"{'; '.join(sorted({plain[member]['hardware'] for member in members}))}."
+        "Epoch times from the runs' logs, evaluation included (blank: the runs were not kept); pretraining: "
+        f"{', '.join(pretraining) or 'not recorded'}. Fine-tunes on {'; '.join(sorted(fine_tunes))}"
+        + (f"; pretraining on {'; '.join(sorted(pretrained_on))}." if pretrained_on else ".")
     )
     rows.append("")
     (low_a, high_a), (low_b, high_b) = report["gain_a_ci95"], report["loss_b_ci95"]
@@ -613,7 +616,7 @@ def scan_statistics() -> str:
     random_called = report["random_called_enhancer"]
     rows.append(
         f"| random 200 bp sequences (seed 0) | {report['random_sequences']} | {random_called} "
-        f"({random_called / report['random_sequences']:.0%}) | |"
+        f"({random_called / report['random_sequences']:.0%}) | not measured here (the calibration table below) |"
     )
     rows.append("")
     rows.append(

@@ -1,5 +1,7 @@
 """The held-out measures and the rule by which a layer-1 model trained with genome negatives would ship."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -7,11 +9,13 @@ from ienhancer_elm.training.genome_check import (
     ALL_MEMBERS,
     PLAIN,
     WITH_GENOME,
+    add_to_member_record,
     checkpoint_sha256,
     compare_members,
     genome_check,
     inputs_fingerprint,
     load_member_scores,
+    logged_seconds,
     mean_of_members,
     ordinary_genome_windows,
     refuse_unlike_arms,
@@ -109,6 +113,9 @@ def test_members_saved_in_different_sessions_average_into_one_soft_vote(tmp_path
     assert list(members) == [3, 4] and members[3]["variants"]["plain"]["best_epoch"] == 2
     fold, genome = mean_of_members(members, "plain")
     assert fold == pytest.approx([0.3, 0.7]) and genome == pytest.approx([0.2, 0.2, 0.6])
+    add_to_member_record(3, {"plain": {"epoch_seconds": [160.2, 158.9]}}, tmp_path)  # a later session's timings
+    again = load_member_scores(fingerprint, folder=tmp_path)[3]["variants"]["plain"]
+    assert again == members[3]["variants"]["plain"] | {"epoch_seconds": [160.2, 158.9]}
 
 
 def test_a_member_scored_on_other_rows_is_refused(tmp_path):
@@ -195,3 +202,10 @@ def test_a_members_two_fine_tunes_may_differ_only_in_their_negatives():
     refuse_unlike_arms(3, plain, plain | {"output_dir": "runs/b", "genome_negatives": ["x.fa"]})
     with pytest.raises(ValueError, match="k = 3: the two fine-tunes differ in mixed_precision"):
         refuse_unlike_arms(3, plain, plain | {"mixed_precision": "bf16", "genome_negatives": ["x.fa"]})
+
+
+def test_epoch_times_count_an_epoch_logged_twice_once(tmp_path):
+    assert logged_seconds(tmp_path) is None  # no log: nothing to say, and no error
+    lines = [{"epoch": 0, "seconds": 190.1}, {"epoch": 1, "seconds": 80.0}, {"epoch": 1, "seconds": 191.5}]
+    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    assert logged_seconds(tmp_path) == [190.1, 191.5]  # killed after logging epoch 1, which then ran again

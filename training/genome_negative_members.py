@@ -33,11 +33,13 @@ from ienhancer_elm.training.genome_check import (
     HELD_OUT_GENOME,
     PLAIN,
     WITH_GENOME,
+    add_to_member_record,
     benchmark_sequences,
     checkpoint_sha256,
     compare_members,
     inputs_fingerprint,
     load_member_scores,
+    logged_seconds,
     ordinary_genome_windows,
     refuse_unlike_arms,
     save_member_scores,
@@ -65,10 +67,20 @@ def trained(k: int) -> bool:
     )
 
 
-def logged_seconds(run: Path) -> list[float]:
-    """Each epoch's wall time, as the training loop logged it (evaluation included)."""
-    lines = (run / "metrics.jsonl").read_text().splitlines()
-    return [json.loads(line)["seconds"] for line in lines if line]
+def training_times(k: int) -> dict[str, dict]:
+    """Both fine-tunes' epoch times and their pretraining's, from the runs' own logs (what is not there is left out)."""
+    times = {}
+    for variant in RUNS:
+        run = run_folder(variant, k)
+        init = Path(json.loads((run / "arguments.json").read_text())["init"]).parent  # runs/pretrain_k{k}
+        corpus = init / "corpus.json"
+        found = {
+            "epoch_seconds": logged_seconds(run / "fold0"),
+            "pretraining_seconds": sum(logged_seconds(init) or []) or None,
+            "pretraining_hardware": json.loads(corpus.read_text()).get("hardware") if corpus.is_file() else None,
+        }
+        times[variant] = {key: value for key, value in found.items() if value is not None}
+    return times
 
 
 def scores(checkpoint: Path, sequences: list[str], device) -> np.ndarray:
@@ -92,8 +104,6 @@ def score_member(k: int, fold_sequences, genome_windows, checkpoints: dict[str, 
             "hardware": summary["hardware"],
             "genome_negatives": arguments[variant].get("genome_negatives", []),
             "genome_negatives_per_sequence": arguments[variant].get("genome_negatives_per_sequence"),
-            "epoch_seconds": logged_seconds(run / "fold0"),
-            "pretraining_seconds": sum(logged_seconds(Path(arguments[variant]["init"]).parent)),
             "fold_scores": scores(checkpoint, fold_sequences, device),
             "genome_scores": scores(checkpoint, genome_windows, device),
         }
@@ -126,6 +136,8 @@ def main():
     for k in to_score:
         print(f"k = {k}: scoring both fine-tunes")
         save_member_scores(k, fingerprint, score_member(k, fold_sequences, held_out_genome, checkpoints[k], device))
+    for k in checkpoints:  # the runs are here: their logged times join the saved record, scored now or before
+        add_to_member_record(k, training_times(k))
     members = load_member_scores(fingerprint)
     if not members:
         raise SystemExit("no member has both fine-tunes yet: bash training/genome_negative_members.sh first")

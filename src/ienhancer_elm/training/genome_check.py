@@ -31,7 +31,7 @@ TOLERANCE = 1e-9  # a difference of AUCs meant to sit on a bound should not miss
 ALL_MEMBERS = (3, 4, 5, 6)
 MEMBER_SCORES = Path("results/experiments/genome-negative-members")
 PLAIN, WITH_GENOME = "as shipped (benchmark negatives)", "with genome negatives"
-TIMINGS = ("epoch_seconds", "pretraining_seconds")  # from the runs' logs; records saved before them lack them
+TIMINGS = ("epoch_seconds", "pretraining_seconds", "pretraining_hardware")  # from the runs' logs, where kept
 # what may differ between a member's two fine-tunes; anything else would make the comparison unfair
 ARMS_DIFFER_IN = {"output_dir", "genome_negatives", "genome_negatives_per_sequence"}
 
@@ -166,6 +166,30 @@ def save_member_scores(k: int, fingerprint: str, variants: dict[str, dict], fold
     path = folder / f"k{k}.json"
     path.write_text(json.dumps(record) + "\n")
     return path
+
+
+def add_to_member_record(k: int, found: dict[str, dict], folder: Path = MEMBER_SCORES) -> None:
+    """Facts about a saved member's runs (its training times) merged into each variant of its record; the scores
+    are left as they are."""
+    path = folder / f"k{k}.json"
+    record = json.loads(path.read_text())
+    for variant, facts in found.items():
+        record["variants"][variant] |= facts
+    path.write_text(json.dumps(record) + "\n")
+
+
+def logged_seconds(run: Path) -> list[float] | None:
+    """Each epoch's wall time as the training loop logged it, evaluation included (None without a log). An epoch
+    logged twice (killed before its checkpoint, run again) counts once, as its last run; an epoch resumed
+    from a mid-epoch checkpoint logs only the time since the resume, so a resumed run's times are lower bounds."""
+    log = run / "metrics.jsonl"
+    if not log.is_file():
+        return None
+    epochs = {}
+    for line in filter(None, log.read_text().splitlines()):
+        metrics = json.loads(line)
+        epochs[metrics["epoch"]] = metrics.get("seconds", 0.0)
+    return [epochs[epoch] for epoch in sorted(epochs)]
 
 
 def checkpoint_sha256(folder) -> str:
