@@ -530,7 +530,9 @@ def genome_negatives() -> str:
     report = _json("results/experiments/genome-negative-heads.json")
     rows = _header("heads", "(a) held-out enhancers vs held-out genome, AUC", "(b) held-out fold, AUC")
     for name, found in report["results"].items():
-        name = name.replace("heads as shipped", "heads, shipped settings")  # refitted here, on an older release's encoders
+        name = name.replace(
+            "heads as shipped", "heads, shipped settings"
+        )  # refitted here, on an older release's encoders
         rows.append(f"| {name} | {found['enhancers_vs_held_out_genome_auc']:.4f} | {found['held_out_fold_auc']:.4f} |")
     rows.append("")
     rows.append(
@@ -565,13 +567,16 @@ def genome_negative_members() -> str:
     plain = report["results"]["as shipped (benchmark negatives)"]
     pretraining = [
         f"{member} {plain[member]['pretraining_seconds'] / 60:.0f} min"
-        for member in members
         if "pretraining_seconds" in plain[member]
+        else f"{member} not recorded"
+        for member in members
     ]
-    pretrained_on = {plain[member]["pretraining_hardware"] for member in members if "pretraining_hardware" in plain[member]}
+    pretrained_on = {
+        plain[member]["pretraining_hardware"] for member in members if "pretraining_hardware" in plain[member]
+    }
     rows.append(
-        "Epoch times from the runs' logs, evaluation included (blank: the runs were not kept); pretraining: "
-        f"{', '.join(pretraining) or 'not recorded'}. Fine-tunes on {'; '.join(sorted(fine_tunes))}"
+        "Epoch times from the runs' logs, evaluation included (blank: the runs were not kept; a run resumed "
+        f"mid-epoch logs only the time since the resume); pretraining: {', '.join(pretraining)}. Fine-tunes on {'; '.join(sorted(fine_tunes))}"
         + (f"; pretraining on {'; '.join(sorted(pretrained_on))}." if pretrained_on else ".")
     )
     rows.append("")
@@ -622,8 +627,12 @@ def scan_statistics() -> str:
     rows.append(
         f"At the threshold the called windows merge into {report['regions']:,} regions covering "
         f"{report['region_bases']:,} bases."
-        + (" The slice is one of the background's pieces, so its share at the rate is about the rate by"
-           " construction; the held-out check is the calibration table below." if report["genome_in_background"] else "")
+        + (
+            " The slice is one of the background's pieces, so its share at the rate is about the rate by"
+            " construction; the held-out check is the calibration table below."
+            if report["genome_in_background"]
+            else ""
+        )
     )
     return "\n".join(rows) + "\n"
 

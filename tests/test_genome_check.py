@@ -1,5 +1,6 @@
 """The held-out measures and the rule by which a layer-1 model trained with genome negatives would ship."""
 
+import importlib.util
 import json
 
 import numpy as np
@@ -23,6 +24,8 @@ from ienhancer_elm.training.genome_check import (
     scores_up_to_date,
     verdict,
 )
+
+from conftest import REPO
 
 FOLD_LABELS = np.array([1, 1, 1, 0, 0, 0])
 
@@ -85,10 +88,6 @@ def test_ordinary_genome_windows_leave_out_n_and_benchmark_sequences_on_either_s
 
 
 def test_calibration_intervals_resample_whole_contigs():
-    import importlib.util
-
-    from conftest import REPO
-
     spec = importlib.util.spec_from_file_location("calibration", REPO / "docs" / "background_calibration.py")
     calibration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(calibration)
@@ -209,3 +208,27 @@ def test_epoch_times_count_an_epoch_logged_twice_once(tmp_path):
     lines = [{"epoch": 0, "seconds": 190.1}, {"epoch": 1, "seconds": 80.0}, {"epoch": 1, "seconds": 191.5}]
     (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
     assert logged_seconds(tmp_path) == [190.1, 191.5]  # killed after logging epoch 1, which then ran again
+
+
+def test_training_times_read_a_pretraining_folder_and_nothing_for_a_scratch_start(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("members", REPO / "training" / "genome_negative_members.py")
+    members = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(members)
+    pretraining = tmp_path / "pretrain_k3"
+    (pretraining / "member").mkdir(parents=True)
+    (pretraining / "corpus.json").write_text(json.dumps({"hardware": "cpu, 2 threads"}))
+    (pretraining / "metrics.jsonl").write_text(json.dumps({"epoch": 0, "seconds": 960.0}) + "\n")
+    for name, init in (("plain", pretraining / "member"), ("genome", "scratch")):
+        (tmp_path / name / "fold0").mkdir(parents=True)
+        (tmp_path / name / "arguments.json").write_text(json.dumps({"init": str(init)}))
+        (tmp_path / name / "fold0" / "metrics.jsonl").write_text(json.dumps({"epoch": 0, "seconds": 160.0}) + "\n")
+    monkeypatch.setattr(members, "RUNS", {PLAIN: str(tmp_path / "plain"), WITH_GENOME: str(tmp_path / "genome")})
+    monkeypatch.chdir(tmp_path)  # a scratch start must not read a log that happens to lie in the working folder
+    (tmp_path / "metrics.jsonl").write_text(json.dumps({"epoch": 0, "seconds": 5.0}) + "\n")
+    times = members.training_times(3)
+    assert times[PLAIN] == {
+        "epoch_seconds": [160.0],
+        "pretraining_seconds": 960.0,
+        "pretraining_hardware": "cpu, 2 threads",
+    }
+    assert times[WITH_GENOME] == {"epoch_seconds": [160.0]}

@@ -72,12 +72,14 @@ def training_times(k: int) -> dict[str, dict]:
     times = {}
     for variant in RUNS:
         run = run_folder(variant, k)
-        init = Path(json.loads((run / "arguments.json").read_text())["init"]).parent  # runs/pretrain_k{k}
-        corpus = init / "corpus.json"
+        init = json.loads((run / "arguments.json").read_text())["init"]
+        pretraining = Path(init).parent  # runs/pretrain_k{k}, marked by its corpus.json
+        corpus = pretraining / "corpus.json" if init != "scratch" else None
+        pretrained_here = corpus is not None and corpus.is_file()
         found = {
             "epoch_seconds": logged_seconds(run / "fold0"),
-            "pretraining_seconds": sum(logged_seconds(init) or []) or None,
-            "pretraining_hardware": json.loads(corpus.read_text()).get("hardware") if corpus.is_file() else None,
+            "pretraining_seconds": sum(logged_seconds(pretraining) or []) or None if pretrained_here else None,
+            "pretraining_hardware": json.loads(corpus.read_text()).get("hardware") if pretrained_here else None,
         }
         times[variant] = {key: value for key, value in found.items() if value is not None}
     return times

@@ -166,7 +166,9 @@ def main():
     }
     if args.apply:
         fold_0 = (held_rows, held_members, ensemble)
-        report["applied"] = apply(model, args.model, args.config, settings, spectrum["chosen"], pooled, sequences, labels, fold_0)
+        report["applied"] = apply(
+            model, args.model, args.config, settings, spectrum["chosen"], pooled, sequences, labels, fold_0
+        )
     out = Path("results/experiments") / f"heads-{args.config}.json"
     if out.is_file():  # "shipped" records the heads trained end to end; a rerun on refitted heads keeps that record
         report["shipped"] = json.loads(out.read_text()).get("shipped", shipped)

@@ -164,7 +164,7 @@ def save_member_scores(k: int, fingerprint: str, variants: dict[str, dict], fold
     }
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"k{k}.json"
-    path.write_text(json.dumps(record) + "\n")
+    _replace(path, json.dumps(record) + "\n")
     return path
 
 
@@ -173,9 +173,16 @@ def add_to_member_record(k: int, found: dict[str, dict], folder: Path = MEMBER_S
     are left as they are."""
     path = folder / f"k{k}.json"
     record = json.loads(path.read_text())
-    for variant, facts in found.items():
-        record["variants"][variant] |= facts
-    path.write_text(json.dumps(record) + "\n")
+    merged = {name: found_before | found.get(name, {}) for name, found_before in record["variants"].items()}
+    if merged != record["variants"]:
+        _replace(path, json.dumps(record | {"variants": merged}) + "\n")
+
+
+def _replace(path: Path, text: str) -> None:
+    """Write through a temporary file, so that a kill midway leaves the saved scores whole."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text)
+    temporary.replace(path)
 
 
 def logged_seconds(run: Path) -> list[float] | None:
@@ -187,9 +194,12 @@ def logged_seconds(run: Path) -> list[float] | None:
         return None
     epochs = {}
     for line in filter(None, log.read_text().splitlines()):
-        metrics = json.loads(line)
+        try:
+            metrics = json.loads(line)
+        except json.JSONDecodeError:  # a line cut short by a kill
+            continue
         epochs[metrics["epoch"]] = metrics.get("seconds", 0.0)
-    return [epochs[epoch] for epoch in sorted(epochs)]
+    return [epochs[epoch] for epoch in sorted(epochs)] or None
 
 
 def checkpoint_sha256(folder) -> str:
@@ -251,9 +261,11 @@ def compare_members(fold_labels, records: dict[int, dict], genome_groups=None, *
     for variant, soft_vote in soft_votes.items():
         for k, record in records.items():
             found = record["variants"][variant]
-            results.setdefault(variant, {})[f"k{k}"] = genome_check(
-                fold_labels, found["fold_scores"], found["genome_scores"]
-            ) | {key: found[key] for key in ("best_epoch", "hardware", *TIMINGS) if key in found}
+            results.setdefault(variant, {})[f"k{k}"] = (
+                genome_check(fold_labels, found["fold_scores"], found["genome_scores"])
+                | {"best_epoch": found["best_epoch"], "hardware": found["hardware"]}
+                | {key: found[key] for key in TIMINGS if key in found}
+            )
         results[variant]["mean of the members"] = genome_check(fold_labels, *soft_vote)
     comparison = verdict(
         fold_labels,
