@@ -530,9 +530,8 @@ def genome_negatives() -> str:
     report = _json("results/experiments/genome-negative-heads.json")
     rows = _header("heads", "(a) held-out enhancers vs held-out genome, AUC", "(b) held-out fold, AUC")
     for name, found in report["results"].items():
-        name = name.replace(
-            "heads as shipped", "heads, shipped settings"
-        )  # refitted here, on an older release's encoders
+        # both rows are heads refitted here, on an older release's encoders
+        name = name.replace("heads as shipped", "heads, shipped settings")
         rows.append(f"| {name} | {found['enhancers_vs_held_out_genome_auc']:.4f} | {found['held_out_fold_auc']:.4f} |")
     rows.append("")
     rows.append(
@@ -576,7 +575,8 @@ def genome_negative_members() -> str:
     }
     rows.append(
         "Epoch times from the runs' logs, evaluation included (blank: the runs were not kept; a run resumed "
-        f"mid-epoch logs only the time since the resume); pretraining: {', '.join(pretraining)}. Fine-tunes on {'; '.join(sorted(fine_tunes))}"
+        f"mid-epoch logs only the time since the resume); pretraining: {', '.join(pretraining)}. "
+        f"Fine-tunes on {'; '.join(sorted(fine_tunes))}"
         + (f"; pretraining on {'; '.join(sorted(pretrained_on))}." if pretrained_on else ".")
     )
     rows.append("")

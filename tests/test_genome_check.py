@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from ienhancer_elm.training.ensemble import logged_seconds
 from ienhancer_elm.training.genome_check import (
     ALL_MEMBERS,
     PLAIN,
@@ -16,7 +17,6 @@ from ienhancer_elm.training.genome_check import (
     genome_check,
     inputs_fingerprint,
     load_member_scores,
-    logged_seconds,
     mean_of_members,
     ordinary_genome_windows,
     refuse_unlike_arms,

@@ -27,6 +27,7 @@ from ienhancer_elm.evaluation import load_split
 from ienhancer_elm.models import IEnhancerELMForSequenceClassification, KmerTokenizer
 from ienhancer_elm.paths import DEFAULT_DATASET
 from ienhancer_elm.predict import pick_device
+from ienhancer_elm.training.ensemble import logged_seconds
 from ienhancer_elm.training.finetuning import EncodedSequences, member_probabilities
 from ienhancer_elm.training.genome_check import (
     ALL_MEMBERS,
@@ -39,7 +40,6 @@ from ienhancer_elm.training.genome_check import (
     compare_members,
     inputs_fingerprint,
     load_member_scores,
-    logged_seconds,
     ordinary_genome_windows,
     refuse_unlike_arms,
     save_member_scores,
@@ -74,13 +74,11 @@ def training_times(k: int) -> dict[str, dict]:
         run = run_folder(variant, k)
         init = json.loads((run / "arguments.json").read_text())["init"]
         pretraining = Path(init).parent  # runs/pretrain_k{k}, marked by its corpus.json
-        corpus = pretraining / "corpus.json" if init != "scratch" else None
-        pretrained_here = corpus is not None and corpus.is_file()
-        found = {
-            "epoch_seconds": logged_seconds(run / "fold0"),
-            "pretraining_seconds": sum(logged_seconds(pretraining) or []) or None if pretrained_here else None,
-            "pretraining_hardware": json.loads(corpus.read_text()).get("hardware") if pretrained_here else None,
-        }
+        found = {"epoch_seconds": logged_seconds(run / "fold0")}
+        if init != "scratch" and (pretraining / "corpus.json").is_file():
+            corpus = json.loads((pretraining / "corpus.json").read_text())
+            found |= {"pretraining_seconds": sum(logged_seconds(pretraining) or []) or None}
+            found |= {"pretraining_hardware": corpus.get("hardware")}
         times[variant] = {key: value for key, value in found.items() if value is not None}
     return times
 

@@ -162,12 +162,26 @@ def assemble(
     return ensemble.eval()
 
 
+def logged_seconds(run: Path) -> list[float] | None:
+    """Each epoch's wall time as the training loop logged it, evaluation included (None without a log). An epoch
+    logged twice (killed before its checkpoint, run again) counts once, as its last run; an epoch resumed
+    from a mid-epoch checkpoint logs only the time since the resume, so a resumed run's times are lower bounds."""
+    log = run / "metrics.jsonl"
+    if not log.is_file():
+        return None
+    epochs = {}
+    for line in filter(None, log.read_text().splitlines()):
+        try:
+            metrics = json.loads(line)
+        except json.JSONDecodeError:  # a line cut short by a kill
+            continue
+        epochs[metrics["epoch"]] = metrics.get("seconds", 0.0)
+    return [epochs[epoch] for epoch in sorted(epochs)] or None
+
+
 def run_seconds(run_dir: Path) -> float:
     """Training time a run logged (every epoch of every fold, refit included)."""
-    total = 0.0
-    for log in run_dir.glob("**/metrics.jsonl"):
-        total += sum(json.loads(line).get("seconds", 0.0) for line in log.read_text().splitlines() if line)
-    return total
+    return sum(sum(logged_seconds(log.parent) or []) for log in run_dir.glob("**/metrics.jsonl"))
 
 
 def training_record(runs: dict[int, Path]) -> dict:

@@ -185,23 +185,6 @@ def _replace(path: Path, text: str) -> None:
     temporary.replace(path)
 
 
-def logged_seconds(run: Path) -> list[float] | None:
-    """Each epoch's wall time as the training loop logged it, evaluation included (None without a log). An epoch
-    logged twice (killed before its checkpoint, run again) counts once, as its last run; an epoch resumed
-    from a mid-epoch checkpoint logs only the time since the resume, so a resumed run's times are lower bounds."""
-    log = run / "metrics.jsonl"
-    if not log.is_file():
-        return None
-    epochs = {}
-    for line in filter(None, log.read_text().splitlines()):
-        try:
-            metrics = json.loads(line)
-        except json.JSONDecodeError:  # a line cut short by a kill
-            continue
-        epochs[metrics["epoch"]] = metrics.get("seconds", 0.0)
-    return [epochs[epoch] for epoch in sorted(epochs)] or None
-
-
 def checkpoint_sha256(folder) -> str:
     """One digest of every file of a saved checkpoint (weights, config, tokenizer), by relative path."""
     folder, digest = Path(folder), hashlib.sha256()
