@@ -563,9 +563,8 @@ def genome_negative_members() -> str:
         for measure, cell in measures.items():
             cells = [cell(found[column]) for column in [*members, "mean of the members"]]
             rows.append(f"| {variant} | {measure} | " + " | ".join(cells) + " |")
-    plain, with_genome = (
-        report["results"][variant] for variant in ("as shipped (benchmark negatives)", "with genome negatives")
-    )
+    results = report["results"]
+    plain, with_genome = results["as shipped (benchmark negatives)"], results["with genome negatives"]
     for measure, key in [("(a)", "enhancers_vs_held_out_genome_auc"), ("(b)", "held_out_fold_auc")]:
         changes = [with_genome[column][key] - plain[column][key] for column in [*members, "mean of the members"]]
         rows.append(f"| change with genome negatives | {measure} | " + " | ".join(f"{c:+.4f}" for c in changes) + " |")

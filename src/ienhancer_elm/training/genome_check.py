@@ -5,8 +5,8 @@ rule by which a model trained with genome negatives would ship.
 (b) the usual held-out layer-1 fold (AUC). A genome-aware model ships if it gains at least 0.02 on (a) and
 loses at most 0.01 on (b). Differences come with paired 95% bootstrap intervals (enhancers and non-enhancers
 resampled apart); on (a) the genome side is resampled by contig, since a contig's windows share its composition.
-Members are compared one k at a time, as each pair of fine-tunes is done (on 2 CPU cores, one pair a session):
-their held-out scores are saved, and the rule is applied to the soft vote of all four once all are saved.
+Each member's pair of fine-tunes is scored as it is done (a pair takes one to two hours on 2 CPU cores), so its
+held-out scores are saved, and the rule is applied to the soft vote of all four once all are saved.
 """
 
 from __future__ import annotations
