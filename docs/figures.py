@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ienhancer_elm import model_card
+from ienhancer_elm.training.genome_check import PLAIN, WITH_GENOME
 
 REPO = Path(__file__).resolve().parent.parent
 PAGES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -555,18 +556,18 @@ def genome_negative_members() -> str:
         "epochs run x median seconds each": _epochs_run,
     }
     # the report's "mean of the members" is the AUC of the members' mean probability, the soft vote
+    columns = [*members, "mean of the members"]
     rows = _header("members fine-tuned", "measure", *members, "soft vote")
     fine_tunes = {found[member]["hardware"] for found in report["results"].values() for member in members}
     recipe = "the shipped recipe, run again" + (" in fp32" if all("precision no" in h for h in fine_tunes) else "")
     for variant, found in report["results"].items():
         variant = variant.replace("as shipped", recipe)  # not the shipped weights
         for measure, cell in measures.items():
-            cells = [cell(found[column]) for column in [*members, "mean of the members"]]
+            cells = [cell(found[column]) for column in columns]
             rows.append(f"| {variant} | {measure} | " + " | ".join(cells) + " |")
-    results = report["results"]
-    plain, with_genome = results["as shipped (benchmark negatives)"], results["with genome negatives"]
+    plain, with_genome = report["results"][PLAIN], report["results"][WITH_GENOME]
     for measure, key in [("(a)", "enhancers_vs_held_out_genome_auc"), ("(b)", "held_out_fold_auc")]:
-        changes = [with_genome[column][key] - plain[column][key] for column in [*members, "mean of the members"]]
+        changes = [with_genome[column][key] - plain[column][key] for column in columns]
         rows.append(f"| change with genome negatives | {measure} | " + " | ".join(f"{c:+.4f}" for c in changes) + " |")
     rows.append("")
     pretraining = [
