@@ -22,7 +22,8 @@ from throughput import REPO, random_ensemble, timed
 from transformers.utils import logging as transformers_logging
 
 from ienhancer_elm.evaluation import load_split
-from ienhancer_elm.predict import CompiledMember, keep_freed_memory, load_model
+from ienhancer_elm.predict import load_model
+from ienhancer_elm.runtime import CompiledMember, keep_freed_memory
 
 MODES = {"default": None, "max-autotune": "max-autotune", "reduce-overhead": "reduce-overhead"}
 

@@ -37,14 +37,9 @@ from ienhancer_elm import IEnhancerELMConfig, IEnhancerELMForSequenceClassificat
 from ienhancer_elm.evaluation import load_split
 from ienhancer_elm.hub_export import write_model_folder
 from ienhancer_elm.modeling_ienhancer_elm import mean_of_kmer_states
-from ienhancer_elm.predict import (
-    bf16_supported,
-    compile_for_inference,
-    keep_freed_memory,
-    load_model,
-    predict_records,
-)
-from ienhancer_elm.publishing import export_member
+from ienhancer_elm.predict import load_model, predict_records
+from ienhancer_elm.release.publishing import export_member
+from ienhancer_elm.runtime import bf16_supported, compile_for_inference, keep_freed_memory
 from ienhancer_elm.sequences import Record
 
 REPO = Path(__file__).resolve().parents[1]
@@ -148,10 +143,10 @@ def scan_run(model_dir: Path, megabases: float, workdir: Path, args, compiled: b
     """Scan `megabases` of the hg38 slice (repeated past its 2.3 Mbp) in a fresh process; bp/s, peak memory.
 
     The time includes the process start and, with `compiled`, the compilation."""
-    from ienhancer_elm.training.pretraining import read_fasta
+    from ienhancer_elm.sequences import read_fasta
 
     bases = int(megabases * 1e6)
-    genome = read_fasta(GENOME)[0][1][10_000:]  # past the leading run of N
+    genome = read_fasta(GENOME)[0][2][10_000:]  # past the leading run of N
     sequence = (genome * -(-bases // len(genome)))[:bases]  # repeated where more is asked for than it holds
     fasta = workdir / f"slice_{megabases}.fa"
     fasta.write_text(">chr2\n" + "\n".join(sequence[i : i + 60] for i in range(0, len(sequence), 60)) + "\n")

@@ -47,7 +47,7 @@ def cli(*arguments: str) -> None:
 
 def scan_precision() -> str:
     """The precision `scan` chose here by default (bf16 only where the CPU or GPU has bf16 units)."""
-    from ienhancer_elm.predict import pick_device, use_bf16
+    from ienhancer_elm.runtime import pick_device, use_bf16
 
     return "bf16" if use_bf16(pick_device(None), "auto") else "fp32"
 
@@ -109,8 +109,8 @@ def leave_one_piece_out(background) -> dict:
 
 
 def main() -> None:
-    from ienhancer_elm.background import Background, gc_fraction
-    from ienhancer_elm.sequences import read_records
+    from ienhancer_elm.background import Background
+    from ienhancer_elm.sequences import gc_fraction, read_records
 
     background = Background.read(REPO / MODEL / "background.json")
     choice = leave_one_piece_out(background)

@@ -5,7 +5,7 @@
 
 A block is the lines between `<!-- figures:begin NAME -->` and `<!-- figures:end -->`; NAME is one of
 `RENDERERS` below. No figure inside a block is typed by hand: evaluation reports (results/*.json) go
-through the model card's own renderer (`ienhancer_elm.model_card`), so README, docs and model cards
+through the model card's own renderer (`ienhancer_elm.release.model_card`), so README, docs and model cards
 print a report the same way. Figures outside blocks are either not in any file here (and the page
 names the command or run that gave them) or not figures.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ienhancer_elm import model_card
+from ienhancer_elm.release import model_card
 from ienhancer_elm.training.genome_check import PLAIN, WITH_GENOME
 
 REPO = Path(__file__).resolve().parent.parent

@@ -53,8 +53,8 @@ def main() -> None:
         cli("predict", str(fasta), "-o", str(calls), "--no-progress")
         with open(calls, encoding="utf-8") as handle:
             labels = [row["label"] for row in csv.DictReader(handle, delimiter="\t")]
-    from ienhancer_elm.background import Background, gc_fraction
-    from ienhancer_elm.sequences import read_records
+    from ienhancer_elm.background import Background
+    from ienhancer_elm.sequences import gc_fraction, read_records
 
     background = Background.read(REPO / "models" / "ienhancer-elm-layer1" / "background.json")
     genome = {record.id: record.sequence for record in read_records(REPO / GENOME)}  # stride = window: bin = window

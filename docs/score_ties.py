@@ -22,7 +22,8 @@ import numpy as np
 
 from ienhancer_elm.evaluation import load_split
 from ienhancer_elm.paths import DEFAULT_DATASET, shipped_model_path
-from ienhancer_elm.predict import bf16_supported, load_model, member_keys, pick_device, predict_records
+from ienhancer_elm.predict import load_model, member_keys, predict_records
+from ienhancer_elm.runtime import bf16_supported, pick_device
 from ienhancer_elm.sequences import Record
 from ienhancer_elm.training.heads import genome_windows, modal_share, shipped_held_out_fold
 

@@ -61,7 +61,7 @@ def write_synthetic_dataset(folder, n_train=64, n_test=32, length=60, motif=GATA
     """A dataset folder laid out like the shipped benchmarks (config `layer1`), for training tests."""
     from datasets import Dataset
 
-    from ienhancer_elm.dataset_repo import card_yaml, features_for
+    from ienhancer_elm.release.dataset_repo import card_yaml, features_for
 
     for split, n, seed in (("train", n_train, 0), ("test", n_test, 1)):
         sequences, labels = synthetic_sequences(n, length, seed, motif)

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from scipy.stats import false_discovery_control
 
-from ienhancer_elm.background import Background, BackgroundError, bh_q_values, gc_fraction
+from ienhancer_elm.background import Background, BackgroundError, bh_q_values
 from ienhancer_elm.cli import main
+from ienhancer_elm.sequences import gc_fraction
 
 from conftest import GATA_SITE, TINY
 

@@ -168,7 +168,7 @@ def test_short_sequences_warn_once_per_call():
 def test_exporting_a_member_leaves_the_callers_config_alone(tmp_path):
     import json
 
-    from ienhancer_elm.publishing import export_member
+    from ienhancer_elm.release.publishing import export_member
 
     model = tiny_model()
     before = model.member(3).bert.config.to_dict()

@@ -4,8 +4,8 @@ import pyarrow.parquet as pq
 import pytest
 from datasets import load_dataset
 
-from ienhancer_elm.data import DataError, read_fasta_strict
-from ienhancer_elm.dataset_repo import build_dataset_repo
+from ienhancer_elm.release.benchmark_sources import DataError, read_fasta_strict
+from ienhancer_elm.release.dataset_repo import build_dataset_repo
 
 from conftest import REPO
 

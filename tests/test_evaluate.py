@@ -43,7 +43,7 @@ def test_evaluate_the_tiny_model(dataset, tmp_path, capsys):
 
 
 def test_baseline_is_chosen_by_cv_and_evaluated(dataset, tmp_path):
-    assert main(["baseline", "--dataset", str(dataset), "-o", str(tmp_path / "baseline")]) == 0
+    assert main(["release", "baseline", "--dataset", str(dataset), "-o", str(tmp_path / "baseline")]) == 0
     cv = json.loads((tmp_path / "baseline" / "cv.json").read_text())
     assert cv["chosen"] in cv["cv_auc_by_candidate"] and cv["cv_metrics"]["AUC_ROC"] > 0.7
     import joblib

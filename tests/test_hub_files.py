@@ -37,7 +37,7 @@ def test_shipped_tiny_folder_is_current_and_small():
     assert sum(p.stat().st_size for p in TINY.iterdir()) < 2_000_000
     for name in HUB_FILES:
         assert (TINY / name).read_text() == (PACKAGE / name).read_text(), (
-            f"re-run: python -m ienhancer_elm.hub_export ({name})"
+            f"re-run: python -m ienhancer_elm.release.tiny ({name})"
         )
     config = json.loads((TINY / "config.json").read_text())
     assert config["kmers"] == [3, 4] and config["member_configs"]["3"]["hidden_size"] == 32

@@ -158,7 +158,7 @@ def test_from_members_refuses_a_mismatched_checkpoint(tmp_path):
 def test_a_member_that_cannot_be_compiled_warns_and_runs_uncompiled():
     from torch._inductor.exc import InductorError
 
-    from ienhancer_elm.predict import compile_for_inference
+    from ienhancer_elm.runtime import compile_for_inference
 
     model = tiny_model().eval()
     expected = model(**encode((3, 4))).probabilities

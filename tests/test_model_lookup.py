@@ -53,7 +53,16 @@ def test_the_models_are_fetched_from_the_hub_at_the_pinned_revision_then_used_of
 
     with HubStub() as stub:
         env = {"HF_ENDPOINT": stub.url, "HF_TOKEN": "hf_stub_token", "HF_HUB_OFFLINE": "0"}
-        command = [sys.executable, "-m", "ienhancer_elm.cli", "push", str(TINY), "--repo-id", SHIPPED_REPOS["layer1"]]
+        command = [
+            sys.executable,
+            "-m",
+            "ienhancer_elm.cli",
+            "release",
+            "push",
+            str(TINY),
+            "--repo-id",
+            SHIPPED_REPOS["layer1"],
+        ]
         pushed = subprocess.run(
             [*command, "--revision", SHIPPED_REVISION], env={**os.environ, **env}, capture_output=True, text=True
         )

@@ -11,7 +11,7 @@ import torch
 
 from hub_stub import HubStub
 from ienhancer_elm.cli import main
-from ienhancer_elm.publishing import PublishError, export_member, files_to_push
+from ienhancer_elm.release.publishing import PublishError, export_member, files_to_push
 
 from conftest import REPO, TINY, run_python
 
@@ -30,9 +30,9 @@ with torch.no_grad():
 
 
 def push(folder, repo_id, stub, *flags):
-    """`ienhancer-elm push` in a fresh process, as a user runs it, against the stub."""
+    """`ienhancer-elm release push` in a fresh process, as a user runs it, against the stub."""
     env = {**os.environ, "HF_ENDPOINT": stub.url, "HF_TOKEN": "hf_stub_token", "HF_HUB_OFFLINE": "0"}
-    command = [sys.executable, "-m", "ienhancer_elm.cli", "push", str(folder), "--repo-id", repo_id, *flags]
+    command = [sys.executable, "-m", "ienhancer_elm.cli", "release", "push", str(folder), "--repo-id", repo_id, *flags]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
@@ -82,7 +82,7 @@ def test_push_refuses_pickles_and_folders_without_a_card(tmp_path, capsys):
         files_to_push(folder)
     (folder / "pytorch_model.bin").unlink()
     (folder / "README.md").unlink()
-    assert main(["push", str(folder), "--repo-id", "a/b"]) == 2
+    assert main(["release", "push", str(folder), "--repo-id", "a/b"]) == 2
     assert "no README.md" in capsys.readouterr().err
 
 
@@ -107,7 +107,7 @@ def test_member_export_loads_with_stock_classes_and_matches_the_ensemble(tmp_pat
 
 
 def test_export_members_cli_writes_one_folder_per_member_with_a_card(tmp_path, capsys):
-    assert main(["export-members", str(TINY), "-o", str(tmp_path), "--name", "tiny"]) == 0
+    assert main(["release", "export-members", str(TINY), "-o", str(tmp_path), "--name", "tiny"]) == 0
     for k in (3, 4):
         folder = tmp_path / f"tiny-k{k}"
         assert {"config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "README.md"} <= {
@@ -121,7 +121,7 @@ def test_card_figures_come_from_the_evaluation_report(tmp_path):
     report = json.loads((REPO / "results" / "baseline-layer1-test.json").read_text())
     (tmp_path / "report.json").write_text(json.dumps(report))
     card_path = tmp_path / "README.md"
-    args = ["card", str(TINY), "--repo-id", "test-org/x", "--evaluation", str(tmp_path / "report.json")]
+    args = ["release", "card", str(TINY), "--repo-id", "test-org/x", "--evaluation", str(tmp_path / "report.json")]
     assert main([*args, "-o", str(card_path), "--widget", str(REPO / "examples" / "sample.fasta")]) == 0
     card = card_path.read_text()
     front, body = card.split("---\n")[1], card.split("---\n", 2)[2]
@@ -145,7 +145,7 @@ def test_card_shows_the_paired_difference_against_a_second_model(tmp_path):
         "results": {"all": figures},
     }
     (tmp_path / "report.json").write_text(json.dumps(report))
-    args = ["card", str(TINY), "--repo-id", "test-org/x", "--evaluation", str(tmp_path / "report.json")]
+    args = ["release", "card", str(TINY), "--repo-id", "test-org/x", "--evaluation", str(tmp_path / "report.json")]
     assert main([*args, "-o", str(tmp_path / "README.md")]) == 0
     card = (tmp_path / "README.md").read_text()
     assert "| all: this model minus the k-mer spectrum baseline | 400 | -0.021 [-0.050, +0.010] |" in card
@@ -157,13 +157,13 @@ def test_card_shows_the_paired_difference_against_a_second_model(tmp_path):
 
 def test_push_to_an_unreachable_hub_is_a_clear_error():
     env = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "hf_stub_token", "HF_HUB_OFFLINE": "0"}
-    command = [sys.executable, "-m", "ienhancer_elm.cli", "push", str(TINY), "--repo-id", "a/b"]
+    command = [sys.executable, "-m", "ienhancer_elm.cli", "release", "push", str(TINY), "--repo-id", "a/b"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "pushing" in done.stderr and "a/b at http://127.0.0.1:9 failed" in done.stderr
 
 
 def test_card_of_a_folder_without_a_model_is_refused(tmp_path, capsys):
-    assert main(["card", str(tmp_path), "--repo-id", "org/name"]) == 2
+    assert main(["release", "card", str(tmp_path), "--repo-id", "org/name"]) == 2
     assert "not a model folder (no config.json)" in capsys.readouterr().err
     assert not (tmp_path / "README.md").exists()

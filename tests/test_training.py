@@ -18,7 +18,7 @@ from ienhancer_elm.training.finetuning import (
     crop_ends,
     random_ends,
     random_window,
-    with_genome_negatives,
+    with_extra_negatives,
 )
 from ienhancer_elm.training.pretraining import corpus_windows, hold_out_tails, mask_kmer_spans
 
@@ -123,7 +123,7 @@ def genome_fasta(path: Path, bases: int = 1000, seed: int = 5, planted: str = ""
     return path
 
 
-def test_genome_negatives_are_ordinary_genome_windows_labelled_zero(dataset, tmp_path):
+def test_extra_negatives_are_windows_of_the_fasta_labelled_zero(dataset, tmp_path):
     from ienhancer_elm.training.pretraining import dataset_records
 
     planted = dataset_records(str(dataset), "layer1", "train")[5][1]
@@ -132,34 +132,29 @@ def test_genome_negatives_are_ordinary_genome_windows_labelled_zero(dataset, tmp
     pool = {text[start : start + 200] for start in (0, 200, 800)}  # 400: N; 600: a benchmark sequence inside
     sequences, labels = ["ACGT" * 15] * 6, [1, 0, 1, 0, 1, 0]
     args = FinetuneArguments(
-        output_dir=str(tmp_path), dataset=str(dataset), genome_negatives=[str(fasta)], genome_negatives_per_sequence=0.5
+        output_dir=str(tmp_path), dataset=str(dataset), extra_negatives=[str(fasta)], extra_negatives_per_sequence=0.5
     )
-    rows, row_labels = with_genome_negatives(args, sequences, labels)
+    rows, row_labels = with_extra_negatives(args, sequences, labels)
     assert rows[:6] == sequences and row_labels.tolist() == labels + [0, 0, 0]
     assert set(rows[6:]) == pool
-    assert with_genome_negatives(args, sequences, labels)[0] == rows  # the run's seed decides
+    assert with_extra_negatives(args, sequences, labels)[0] == rows  # the run's seed decides
     plain = FinetuneArguments(output_dir=str(tmp_path), dataset=str(dataset))
-    assert with_genome_negatives(plain, sequences, labels)[0] == sequences
-    args.genome_negatives_per_sequence = 1
-    with pytest.raises(ValueError, match="6 genome negatives asked for, but the genome files hold only 3 windows"):
-        with_genome_negatives(args, sequences, labels)
-    args.genome_negatives = ["elsewhere/grch38_chr21_contigs.fa.gz"]
-    with pytest.raises(ValueError, match="kept out of every fitting step"):
-        with_genome_negatives(args, sequences, labels)
+    assert with_extra_negatives(plain, sequences, labels)[0] == sequences
+    args.extra_negatives_per_sequence = 1
+    with pytest.raises(ValueError, match="6 extra negatives asked for, but the FASTA files hold only 3 windows"):
+        with_extra_negatives(args, sequences, labels)
 
 
-def test_fine_tuning_with_genome_negatives_trains_on_them_and_validates_on_the_benchmark_fold(dataset, tmp_path):
+def test_fine_tuning_with_extra_negatives_trains_on_them_and_validates_on_the_benchmark_fold(dataset, tmp_path):
     fasta = genome_fasta(tmp_path / "genome.fa", bases=4000)
     settings = {**TINY_RUN, "dataset": str(dataset), "only_fold": 0, "epochs": 1, "output_dir": str(tmp_path / "run")}
-    launch(
-        "finetune.py", {**settings, "genome_negatives": [str(fasta)], "genome_negatives_per_sequence": 0.5}, tmp_path
-    )
+    launch("finetune.py", {**settings, "extra_negatives": [str(fasta)], "extra_negatives_per_sequence": 0.5}, tmp_path)
     logged = json.loads((tmp_path / "run" / "fold0" / "metrics.jsonl").read_text())
     assert logged["step"] == 3  # 16 training sequences and 8 genome windows, batch 8
     validation = (tmp_path / "run" / "fold0" / "validation_predictions.tsv").read_text().splitlines()[1:]
     assert len(validation) == 16 and all(line.startswith("train_") for line in validation)
     arguments = json.loads((tmp_path / "run" / "arguments.json").read_text())
-    assert arguments["genome_negatives"] == [str(fasta)]
+    assert arguments["extra_negatives"] == [str(fasta)]
 
 
 def test_corpus_filter_drops_every_window_touching_a_test_sequence():
@@ -328,7 +323,7 @@ def test_pretrain_finetune_ensemble_pipeline_end_to_end(dataset, tmp_path):
     from ienhancer_elm.cli import main
 
     widget = str(REPO / "examples" / "sample.fasta")
-    assert main(["card", str(tmp_path / "ensemble"), "--repo-id", "t/x", "--widget", widget]) == 0
+    assert main(["release", "card", str(tmp_path / "ensemble"), "--repo-id", "t/x", "--widget", widget]) == 0
     card = (tmp_path / "ensemble" / "README.md").read_text()
     assert "then fine-tuned with stratified 2-fold cross-validation" in card and "| 3, 4 |" in card
     assert (
@@ -396,7 +391,7 @@ def refit_members_and_swap_them_in(ensemble: Path, dataset, tmp_path):
 
 def test_a_member_can_start_with_the_head_of_an_ensembles_member(tiny_folder, tmp_path):
     from ienhancer_elm.models import IEnhancerELMForSequenceClassification
-    from ienhancer_elm.publishing import export_members
+    from ienhancer_elm.release.publishing import export_members
     from ienhancer_elm.training.finetuning import FinetuneArguments, new_member
 
     exported = {Path(folder).name[-2:]: folder for folder in export_members(tiny_folder, tmp_path / "members")}
@@ -415,7 +410,7 @@ def test_a_runs_saved_arguments_parse_back_to_the_same_arguments(tmp_path):
     from ienhancer_elm.training.arguments import parse_arguments
 
     for genome in ([], ["a.fa", "b.fa"]):
-        saved = FinetuneArguments(output_dir="runs/x", genome_negatives=genome, reverse_complement_augmentation=True)
+        saved = FinetuneArguments(output_dir="runs/x", extra_negatives=genome, reverse_complement_augmentation=True)
         path = tmp_path / "arguments.json"
         path.write_text(json.dumps(asdict(saved)))
         assert parse_arguments(FinetuneArguments, [str(path)]) == saved

@@ -26,7 +26,7 @@ import numpy as np
 from ienhancer_elm.evaluation import load_split
 from ienhancer_elm.models import IEnhancerELMForSequenceClassification, KmerTokenizer
 from ienhancer_elm.paths import DEFAULT_DATASET
-from ienhancer_elm.predict import pick_device
+from ienhancer_elm.runtime import pick_device
 from ienhancer_elm.training.ensemble import logged_seconds
 from ienhancer_elm.training.finetuning import EncodedSequences, member_probabilities
 from ienhancer_elm.training.genome_check import (

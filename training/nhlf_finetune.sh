@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 accelerate_config=${1:-training/accelerate/cpu.yaml}
 [ -d runs/layer1-members/ienhancer-elm-layer1-k3 ] ||
-    ienhancer-elm export-members models/ienhancer-elm-layer1 -o runs/layer1-members # DNABERT layout, for init
+    ienhancer-elm release export-members models/ienhancer-elm-layer1 -o runs/layer1-members # DNABERT layout, for init
 [ -f runs/nhlf/starting-heads/config.json ] || # heads fitted on frozen states of folds 1-4, for init_head
     python training/nhlf_heads.py --write-heads runs/nhlf/starting-heads
 for k in ${KMERS:-3 4 5 6}; do

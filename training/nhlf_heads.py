@@ -12,7 +12,7 @@ their sequence's label and window probabilities averaged, or "states", a head fi
 pooled state; weight decay 0.01, 0.1 or 1.0; label smoothing 0 or 0.1) is fitted on folds 1-4 of the training
 split (5 stratified folds, seed 42, as fine-tuning splits it) and judged on fold 0 by the ensemble's AUC; the
 best, ties within 0.002 going to the larger stride and then the most regularised head, is reported with the
-k-mer baseline on the same fold (the candidate its CV chose, fitted on folds 1-4; run `ienhancer-elm baseline
+k-mer baseline on the same fold (the candidate its CV chose, fitted on folds 1-4; run `ienhancer-elm release baseline
 --config enhancer_if_nhlf -o runs/baseline-enhancer_if_nhlf` first) and a paired bootstrap interval. Writes
 results/experiments/heads-nhlf.json.
 
@@ -278,7 +278,7 @@ def svm_on_held_out(sequences, labels, fit_rows, held_rows, ensemble) -> dict:
     from ienhancer_elm.baseline import refit_chosen
 
     if not BASELINE_CV.is_file():
-        raise SystemExit(f"no {BASELINE_CV}: run `ienhancer-elm baseline --config {CONFIG} -o {BASELINE_CV.parent}`")
+        raise SystemExit(f"no {BASELINE_CV}: run `ienhancer-elm release baseline --config {CONFIG} -o {BASELINE_CV.parent}`")
     cv = json.loads(BASELINE_CV.read_text())
     texts = np.asarray(sequences, dtype=object)
     svm = refit_chosen(cv, texts[fit_rows], labels[fit_rows]).predict_proba(texts[held_rows])[:, 1]

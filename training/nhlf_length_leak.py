@@ -58,7 +58,7 @@ def baseline_aucs(path: str, test) -> dict:
     much of the model's drop comes from reading less of each sequence."""
     import joblib
 
-    model = joblib.load(path)["model"]  # written by `ienhancer-elm baseline`; never load untrusted pickles
+    model = joblib.load(path)["model"]  # written by `ienhancer-elm release baseline`; never load untrusted pickles
     labels = np.asarray(test["label"])
     scores = {
         "whole_sequences": model.predict_proba(np.asarray(test["sequence"], dtype=object))[:, 1],

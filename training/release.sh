@@ -24,14 +24,14 @@ for layer in layer1 layer2; do
         python training/refit_encoders.py "$trained/ienhancer-elm-$layer" --config "$layer"
     fi
     baseline=runs/baseline-$layer/model.joblib # the k-mer yardstick, chosen by CV on the training split
-    [ -f "$baseline" ] || ienhancer-elm baseline --config "$layer" -o "runs/baseline-$layer"
+    [ -f "$baseline" ] || ienhancer-elm release baseline --config "$layer" -o "runs/baseline-$layer"
     ienhancer-elm evaluate --config "$layer" --against "$baseline" \
         -o "results/ienhancer-elm-$layer-test.json" --plot "results/ienhancer-elm-$layer-test.png"
     if [ "$layer" = layer1 ]; then # its genomic background, scored by the new weights (the card reads it)
         ienhancer-elm background "$trained/ienhancer-elm-layer1" data/genome/hg38_chr2_1-2333275.fa.gz \
             data/genome/hg19_chr22_1-22000000.fa.gz data/genome/hg38_chr1_excerpt.fa.gz --stride 200 --no-progress
     fi
-    ienhancer-elm card "$trained/ienhancer-elm-$layer" --repo-id "${repo[$layer]}" --summary "${summary[$layer]}" \
+    ienhancer-elm release card "$trained/ienhancer-elm-$layer" --repo-id "${repo[$layer]}" --summary "${summary[$layer]}" \
         --evaluation "results/ienhancer-elm-$layer-test.json"
 done
 cp "$trained/ienhancer-elm-layer1/README.md" MODEL_CARD.md

@@ -9,13 +9,13 @@ cd "$(dirname "$0")/.."
 config=enhancer_if_nhlf
 model=models/ienhancer-elm-nhlf
 baseline=runs/baseline-$config/model.joblib # the k-mer yardstick, chosen by CV on the training split
-[ -f "$baseline" ] || ienhancer-elm baseline --config "$config" -o "runs/baseline-$config"
+[ -f "$baseline" ] || ienhancer-elm release baseline --config "$config" -o "runs/baseline-$config"
 python training/nhlf_heads.py --apply # held-out comparison with the baseline needs its cv.json
 cp "runs/baseline-$config/cv.json" results/baseline-nhlf-cv.json
 ienhancer-elm evaluate --model "$model" --config "$config" --against "$baseline" \
     -o results/ienhancer-elm-nhlf-test.json --plot results/ienhancer-elm-nhlf-test.png
 ienhancer-elm evaluate --model "$baseline" --config "$config" -o results/baseline-nhlf-test.json
 python training/nhlf_length_leak.py
-ienhancer-elm card "$model" --repo-id ienhancer-elm/ienhancer-elm-nhlf \
+ienhancer-elm release card "$model" --repo-id ienhancer-elm/ienhancer-elm-nhlf \
     --summary "iEnhancer-ELM for one cell line (Enhancer-IF, NHLF): is a 400-1,000 bp human DNA sequence an enhancer in normal human lung fibroblasts?" \
     --evaluation results/ienhancer-elm-nhlf-test.json --widget examples/nhlf_sample.fasta

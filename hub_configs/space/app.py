@@ -20,7 +20,8 @@ import gradio as gr
 
 from ienhancer_elm.background import background_for
 from ienhancer_elm.explain import ExplainError, explain_sequence
-from ienhancer_elm.predict import keep_freed_memory, load_model, predict_two_layers, table_cells, table_header
+from ienhancer_elm.predict import load_model, predict_two_layers, table_cells, table_header
+from ienhancer_elm.runtime import keep_freed_memory
 from ienhancer_elm.sequences import InputFormatError, Record, read_records
 
 # Limits that keep one request from holding a free CPU Space (two cores) for long.

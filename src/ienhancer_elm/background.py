@@ -11,11 +11,14 @@ and, for a window drawn from the background, P(p <= R) <= R.
 from __future__ import annotations
 
 import json
-from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from .files import sha256_of, written_whole
+from .paths import model_file
+from .windows import WindowSettings
 
 BACKGROUND_FILE = "background.json"
 FORMAT = "ienhancer-elm background 2"
@@ -27,13 +30,6 @@ P_VALUE = "(1 + number of background windows of the same GC stratum scoring >= s
 
 class BackgroundError(ValueError):
     pass
-
-
-def gc_fraction(sequence: str) -> float:
-    """G + C over A + C + G + T (N and other letters left out): the share `scan` computes for a window."""
-    upper = sequence.upper()
-    bases = sum(upper.count(base) for base in "ACGT")
-    return (upper.count("G") + upper.count("C")) / bases if bases else 0.0
 
 
 @dataclass
@@ -192,18 +188,26 @@ class Background:
         return text.replace('"GC"', json.dumps(None if self.gc is None else self.gc.tolist())) + "\n"
 
     def write(self, path) -> Path:
-        path = Path(path)
-        partial = path.with_name(path.name + ".partial")
-        partial.write_text(self.to_json(), encoding="utf-8")
-        partial.replace(path)  # never a half-written background beside a model
-        return path
+        with written_whole(path) as handle:  # never a half-written background beside a model
+            handle.write(self.to_json())
+        return Path(path)
+
+    def precision_note(self, precision: str) -> str | None:
+        """A note where a run scores in another `precision` ("bf16" or "fp32") than this background was scored in:
+        bf16 and fp32 scores differ in the third or fourth decimal, which moves p-values near its top."""
+        saved = self.model.get("precision")
+        if saved in (None, precision):
+            return None
+        return f"the background was scored in {saved}, this run scores in {precision}: for exact p-values use --precision {saved}"
+
+    def windows(self) -> WindowSettings:
+        """The settings its windows were scored with, to compare with a scan's."""
+        return WindowSettings(self.window, self.stride, self.max_n_fraction)
 
     def check(self, model, weights: Path | None = None) -> None:
         """Refuse a background scored by other weights or another calibration: its p-values would be wrong."""
         expected = self.model
         if weights is not None and weights.is_file() and expected.get("weights_sha256"):
-            from .data import sha256_of
-
             if sha256_of(weights) != expected["weights_sha256"]:
                 raise BackgroundError(
                     f"{self.path}: computed for other weights than {weights}; recompute it with "
@@ -224,27 +228,9 @@ class Background:
             )
 
 
-def scored_precision(model, precision: str) -> str:
-    """The precision a run with `--precision precision` scores in on the model's device: bf16 or fp32."""
-    from .predict import use_bf16
-
-    return "bf16" if use_bf16(next(model.parameters()).device, precision) else "fp32"
-
-
-def precision_note(background: Background, model, precision: str) -> str | None:
-    """A note where this run scores in another precision than the background was scored in: bf16 and fp32
-    scores differ in the third or fourth decimal, which moves p-values near the top of the background."""
-    saved, now = background.model.get("precision"), scored_precision(model, precision)
-    if saved in (None, now):
-        return None
-    return f"the background was scored in {saved}, this run scores in {now}: for exact p-values use --precision {saved}"
-
-
 def model_fingerprint(model, weights: Path | None, precision: str) -> dict:
     """What a background's scores depend on: the weights, the calibration (probability = f(mean; threshold,
     slope)) and the precision they were scored in."""
-    from .data import sha256_of
-
     return {
         "weights_sha256": sha256_of(weights) if weights is not None and weights.is_file() else None,
         "threshold": getattr(model.config, "threshold", None),
@@ -252,20 +238,6 @@ def model_fingerprint(model, weights: Path | None, precision: str) -> dict:
         "spectrum_weight": getattr(model.config, "spectrum_weight", None),  # None: an equal share
         "precision": precision,
     }
-
-
-def model_file(source: str, filename: str, revision: str | None = None) -> Path | None:
-    """A file of a model folder or cached Hub model, or None where it has none."""
-    from transformers.utils import cached_file
-
-    found = cached_file(
-        str(source),
-        filename,
-        revision=revision,
-        _raise_exceptions_for_missing_entries=False,
-        _raise_exceptions_for_connection_errors=False,
-    )
-    return Path(found) if found else None
 
 
 def background_for(model, revision: str | None = None) -> Background | None:
@@ -303,54 +275,3 @@ def bh_q_values(counts, level_p) -> np.ndarray:
     result = np.empty(len(q))
     result[order] = q
     return result
-
-
-def compute_background(
-    model_source,
-    fastas,
-    settings,
-    device=None,
-    command: str = "",
-    show_progress: bool = True,
-    gc_strata: int = GC_STRATA,
-) -> Background:
-    """Score the windows of `fastas` as `scan` does (its windowing and batching, one process) into a Background
-    of `gc_strata` GC strata."""
-    import sys
-
-    from tqdm.auto import tqdm
-
-    from .data import sha256_of
-    from .predict import compile_for_inference, load_model
-    from .scan import ScanSummary, batches, fasta_inventory, fasta_segments, score_batches
-
-    model, tokenizer = load_model(model_source, device, precision=settings.precision)
-    if settings.compile:
-        compile_for_inference(model, settings.batch_size)
-    scores, gc, pieces = array("d"), array("d"), []  # 8 bytes a window, not a Python float's 24
-    for fasta in fastas:
-        summary = ScanSummary()
-        _, total = fasta_inventory(fasta)
-        quiet = not show_progress or None  # None: tqdm shows the bar only on a terminal
-        bar = tqdm(total=total, desc=Path(fasta).name, unit="bp", unit_scale=True, disable=quiet, file=sys.stderr)
-        with bar as progress:
-            windows = batches(fasta_segments(fasta), settings, summary, progress)
-            for row in score_batches(model, tokenizer, windows, settings):
-                scores.append(row[3])
-                gc.append(row[4])
-        piece = {"file": Path(fasta).name, "sha256": sha256_of(fasta), "records": summary.records}
-        pieces.append(piece | {"bases": summary.bases, "windows": summary.windows, "skipped_n": summary.skipped_n})
-    if not scores:
-        raise BackgroundError(f"no window of {settings.window} bp was scored in {', '.join(map(str, fastas))}")
-    weights = model_file(model.name_or_path, "model.safetensors")
-    return Background(
-        np.frombuffer(scores, dtype=np.float64),
-        settings.window,
-        settings.stride,
-        settings.max_n_fraction,
-        model_fingerprint(model, weights, scored_precision(model, settings.precision)),
-        pieces,
-        command,
-        gc=np.frombuffer(gc, dtype=np.float64),
-        gc_strata=gc_strata,
-    )

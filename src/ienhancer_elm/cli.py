@@ -6,12 +6,13 @@ import argparse
 import csv
 import os
 import sys
-from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
 from . import __version__
+from .files import written_whole
 from .paths import DEFAULT_DATASET
+from .windows import WindowSettings
 
 # torch, transformers and the commands' modules are imported when a command runs, so that `--help` is quick.
 
@@ -87,6 +88,19 @@ def _speed_options(parser) -> None:
     parser.add_argument("--compile", action="store_true", help=COMPILE_HELP)
 
 
+def _window_options(parser) -> None:
+    """The windows scan and background score (`windows.WindowSettings`), with its defaults."""
+    defaults = {setting.name: setting.default for setting in fields(WindowSettings)}
+    parser.add_argument("--window", type=positive_int, default=defaults["window"], help="window length in bases")
+    parser.add_argument("--stride", type=positive_int, default=defaults["stride"], help="bases between window starts")
+    parser.add_argument(
+        "--max-n",
+        type=probability,
+        default=defaults["max_n_fraction"],
+        help="skip windows with a larger fraction of N",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ienhancer-elm", description="Enhancer identification with k-mer BERT ensembles."
@@ -109,11 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
     predict.set_defaults(handler=run_predict)
     _add_scan_parser(commands, [model, device, speed])
     _add_background_parser(commands, [device, speed])
-    _add_data_parser(commands)
     _add_evaluate_parser(commands, [model, device])
     _add_motif_parsers(commands, device)
-    _add_baseline_parser(commands)
-    _add_publishing_parsers(commands)
+    release = commands.add_parser(
+        "release",
+        help="for maintainers: build the benchmark dataset, fit the k-mer baseline, render cards, publish to the Hub",
+    )
+    maintainer = release.add_subparsers(dest="action", required=True, parser_class=_ParserShowingDefaults)
+    _add_data_parser(maintainer)
+    _add_baseline_parser(maintainer)
+    _add_publishing_parsers(maintainer)
     return parser
 
 
@@ -150,8 +169,7 @@ def _add_scan_parser(commands, parents) -> None:
     )
     scan.add_argument("fasta", help="FASTA (plain, gzip or bgzip) with records of any length")
     scan.add_argument("--regions", help="BED file: scan only these intervals (needs an indexable FASTA)")
-    scan.add_argument("--window", type=positive_int, default=200, help="window length in bases")
-    scan.add_argument("--stride", type=positive_int, default=50, help="bases between window starts")
+    _window_options(scan)
     scan.add_argument(
         "--background-rate",
         type=rate,
@@ -164,7 +182,6 @@ def _add_scan_parser(commands, parents) -> None:
         help="call windows above this probability instead; given, it wins over --background-rate"
         " (default: 0.5 where the model has no background)",
     )
-    scan.add_argument("--max-n", type=probability, default=0.1, help="skip windows with a larger fraction of N")
     scan.add_argument("-o", "--output", required=True, help="BED of merged enhancer regions")
     scan.add_argument("--bedgraph", help="per-window scores as bedGraph")
     scan.add_argument(
@@ -187,9 +204,7 @@ def _add_background_parser(commands, parents) -> None:
     )
     background.add_argument("model", help="model folder (the background is written into it)")
     background.add_argument("genomes", nargs="+", metavar="GENOME.fa", help="FASTA pieces (plain, gzip or bgzip)")
-    background.add_argument("--window", type=positive_int, default=200, help="window length in bases, as scan's")
-    background.add_argument("--stride", type=positive_int, default=50, help="bases between window starts")
-    background.add_argument("--max-n", type=probability, default=0.1, help="skip windows with a larger fraction of N")
+    _window_options(background)
     background.add_argument(
         "--gc-strata",
         type=positive_int,
@@ -233,9 +248,7 @@ def _add_motif_parsers(commands, device) -> None:
 
 
 def _add_data_parser(commands) -> None:
-    data = commands.add_parser("data", help="benchmark datasets")
-    actions = data.add_subparsers(dest="action", required=True)
-    build = actions.add_parser("build", help="write the benchmarks as a Hub dataset folder (Parquet + card)")
+    build = commands.add_parser("dataset", help="write the benchmarks as a Hub dataset folder (Parquet + card)")
     build.add_argument("-o", "--output", required=True, help="folder to write")
     build.add_argument("--source", default="../shared/data", help="the raw benchmark files (default: ../shared/data)")
     build.set_defaults(handler=run_data_build)
@@ -273,19 +286,20 @@ def _add_baseline_parser(commands) -> None:
 def run_predict(args) -> int:
     from tqdm.auto import tqdm
 
-    from .background import background_for, precision_note
-    from .predict import compile_for_inference, load_model, table_cells, table_header
+    from .background import background_for
+    from .predict import load_model, table_cells, table_header
+    from .runtime import compile_for_inference, scored_precision
     from .sequences import read_records
 
     model, tokenizer = load_model(args.model, args.device, args.revision, precision=args.precision)
     background = background_for(model, args.revision)
-    if background is not None and (note := precision_note(background, model, args.precision)):
+    if background is not None and (note := background.precision_note(scored_precision(model, args.precision))):
         print(f"ienhancer-elm: note: {note}", file=sys.stderr)
     if args.compile:
         compile_for_inference(model, args.batch_size)
     failed = written = 0
     try:
-        with _output(args.output) as handle:
+        with written_whole(args.output, newline="") as handle:
             writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
             writer.writerow(table_header(model, args.strength, background))
             records = read_records(args.input)
@@ -336,7 +350,8 @@ def _record_count(source: str) -> int | None:
 
 def _predictions(args, model, tokenizer, records):
     """(layer-1 row, layer-2 row or None) per record; layer 2 only with --strength."""
-    from .predict import compile_for_inference, load_model, predict_records, predict_two_layers
+    from .predict import load_model, predict_records, predict_two_layers
+    from .runtime import compile_for_inference
 
     if not args.strength:
         return ((row, None) for row in predict_records(model, tokenizer, records, args.batch_size, args.precision))
@@ -354,15 +369,15 @@ def run_scan(args) -> int:
     from .scan import ScanSettings, scan
 
     settings = ScanSettings(
-        args.window,
-        args.stride,
-        args.threshold,
-        args.max_n,
-        args.batch_size,
-        args.precision,
-        args.compile,
-        args.background_rate,
-        args.bedgraph_value,
+        window=args.window,
+        stride=args.stride,
+        max_n_fraction=args.max_n,
+        threshold=args.threshold,
+        batch_size=args.batch_size,
+        precision=args.precision,
+        compile=args.compile,
+        background_rate=args.background_rate,
+        bedgraph_value=args.bedgraph_value,
     )
     summary = scan(
         args.fasta,
@@ -381,15 +396,15 @@ def run_scan(args) -> int:
 
 
 def run_background(args) -> int:
-    from .background import BACKGROUND_FILE, BackgroundError, compute_background
-    from .scan import ScanSettings
+    from .background import BACKGROUND_FILE, BackgroundError
+    from .scan import ScanSettings, compute_background
 
     if args.output is None and not Path(args.model).is_dir():
         raise BackgroundError(f"{args.model}: not a model folder; give -o for where to write the background")
     output = Path(args.output or Path(args.model) / BACKGROUND_FILE)
     settings = ScanSettings(
-        args.window,
-        args.stride,
+        window=args.window,
+        stride=args.stride,
         max_n_fraction=args.max_n,
         batch_size=args.batch_size,
         precision=args.precision,
@@ -455,7 +470,7 @@ def _names_a_file(text: str) -> bool:
 
 
 def run_data_build(args) -> int:
-    from .dataset_repo import build_dataset_repo
+    from .release.dataset_repo import build_dataset_repo
 
     print(build_dataset_repo(args.source, args.output))
     return 0
@@ -499,7 +514,7 @@ def run_baseline(args) -> int:
 
 
 def run_push(args) -> int:
-    from .publishing import push_folder
+    from .release.publishing import push_folder
 
     result = push_folder(args.folder, args.repo_id, args.revision, args.private, args.repo_type)
     print(result.line())
@@ -507,7 +522,7 @@ def run_push(args) -> int:
 
 
 def run_export_members(args) -> int:
-    from .publishing import export_members
+    from .release.publishing import export_members
 
     for folder in export_members(args.model, args.output, args.name):
         print(folder)
@@ -517,7 +532,7 @@ def run_export_members(args) -> int:
 def run_card(args) -> int:
     import json
 
-    from .model_card import render_model_card
+    from .release.model_card import render_model_card
     from .sequences import read_records
 
     evaluations = [json.loads(Path(path).read_text(encoding="utf-8")) for path in args.evaluation]
@@ -529,35 +544,18 @@ def run_card(args) -> int:
     return 0
 
 
-@contextmanager
-def _output(path: str):
-    """stdout for "-"; else a file written beside its final name and renamed there only when the command
-    ends without an exception, so that a failed run leaves no output behind."""
-    if path == "-":
-        yield sys.stdout
-        return
-    partial = Path(f"{path}.partial")
-    try:
-        with open(partial, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
 def _handled_errors() -> tuple[type[Exception], ...]:
     """The errors a command reports in one line (a traceback would be a bug)."""
     from .background import BackgroundError
-    from .data import DataError
     from .evaluation import EvaluationError
     from .explain import ExplainError
     from .motifs import MotifError
     from .paths import NoDefaultModel
-    from .publishing import PublishError
+    from .release.publishing import PublishError
     from .scan import ScanError
     from .sequences import InputFormatError
 
-    errors = (InputFormatError, NoDefaultModel, DataError, EvaluationError, ExplainError, MotifError, ScanError)
+    errors = (InputFormatError, NoDefaultModel, EvaluationError, ExplainError, MotifError, ScanError)
     return (*errors, BackgroundError, PublishError, OSError)
 
 
@@ -597,7 +595,7 @@ def console_main() -> None:
     args = parse()
     from transformers.utils import logging as transformers_logging
 
-    from .predict import keep_freed_memory
+    from .runtime import keep_freed_memory
 
     transformers_logging.disable_progress_bar()  # a weight-loading bar per run is noise on a CLI
     keep_freed_memory()

@@ -7,11 +7,18 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import sha256_of
+from .files import sha256_of
 from .modeling_ienhancer_elm import DECISION_THRESHOLD
 from .paths import DEFAULT_DATASET, MODEL_FOR_CONFIG, default_dataset_folder, resolve_model
 from .predict import load_model, predict_records
 from .sequences import Record
+
+# The benchmark configs, each with its label names (label 0, label 1).
+CLASS_NAMES = {
+    "layer1": ["non-enhancer", "enhancer"],
+    "layer2": ["weak", "strong"],
+    "enhancer_if_nhlf": ["non-enhancer", "enhancer"],
+}
 
 
 class EvaluationError(ValueError):
@@ -19,7 +26,7 @@ class EvaluationError(ValueError):
 
 
 def load_split(dataset: str, config: str, split: str):
-    """One split of a dataset folder (laid out as `ienhancer-elm data build` writes it) or Hub repo.
+    """One split of a dataset folder (laid out as `ienhancer-elm release dataset` writes it) or Hub repo.
 
     A local folder's Parquet file is read directly: for a folder, datasets 5 keys its cache on the
     folder's base name and card alone, so two folders with the same name would share a stale cache.
@@ -34,7 +41,7 @@ def load_split(dataset: str, config: str, split: str):
             present = ", ".join(sorted(str(found.relative_to(folder)) for found in folder.glob("*/*.parquet")))
             raise EvaluationError(
                 f"{dataset}: no {config}/{split}.parquet; it holds {present or 'none'}"
-                " (a benchmark folder is written by `ienhancer-elm data build`)"
+                " (a benchmark folder is written by `ienhancer-elm release dataset`)"
             )
         return load_dataset("parquet", data_files={split: str(path)}, split=split)
     return load_dataset(str(dataset), config, split=split)
@@ -82,7 +89,9 @@ class BaselineScorer:
     def __init__(self, path: str):
         import joblib
 
-        saved = joblib.load(path)  # a file this package wrote (`ienhancer-elm baseline`); never load untrusted pickles
+        saved = joblib.load(
+            path
+        )  # a file this package wrote (`ienhancer-elm release baseline`); never load untrusted pickles
         self.model, self.threshold = saved["model"], saved["threshold"]
         self.description = {
             "kind": "k-mer spectrum baseline",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import torch
@@ -34,31 +33,3 @@ def write_model_folder(model: IEnhancerELMForSequenceClassification, folder: str
     most = WINDOWED_MODEL_MAX_LENGTH if model.config.window_bp else 512
     KmerTokenizer(kmers=model.config.kmers, model_max_length=most).save_pretrained(folder)
     return folder
-
-
-TINY_SUMMARY = (
-    "A small random ensemble (k = 3, 4; hidden 32; 2 layers) for tests and examples. "
-    "It was never trained: its calls mean nothing."
-)
-
-
-def write_tiny_folder(folder: str | Path) -> Path:
-    """The tiny random ensemble with its card, as published for tests (`ienhancer-elm-tiny`)."""
-    from .model_card import render_model_card
-    from .paths import HUB_ORG
-
-    folder = write_model_folder(tiny_model(), folder)
-    card = render_model_card(folder, [], f"{HUB_ORG}/ienhancer-elm-tiny", TINY_SUMMARY, "ACGTTGCAGGATTACA" * 12)
-    (folder / "README.md").write_text(card, encoding="utf-8")
-    return folder
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Write hub_configs/tiny: a small random ensemble folder.")
-    parser.add_argument("folder", nargs="?", default="hub_configs/tiny")
-    args = parser.parse_args(argv)
-    print(write_tiny_folder(args.folder))
-
-
-if __name__ == "__main__":
-    main()

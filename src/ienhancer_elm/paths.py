@@ -27,7 +27,7 @@ SHIPPED_REPOS = {
 }
 # The shipped model that `evaluate` scores a benchmark config with by default.
 MODEL_FOR_CONFIG = {"layer1": "layer1", "layer2": "layer2", "enhancer_if_nhlf": "nhlf"}
-SHIPPED_REVISION = "v0.1.0"  # the tag to push the shipped models with (`ienhancer-elm push ... --revision`)
+SHIPPED_REVISION = "v0.1.0"  # the tag to push the shipped models with (`ienhancer-elm release push ... --revision`)
 
 
 class NoDefaultModel(RuntimeError):
@@ -80,3 +80,17 @@ def default_dataset_folder() -> Path | None:
     """The benchmark folder of the source repository, from any working folder; None outside a clone."""
     folder = REPOSITORY / DEFAULT_DATASET
     return folder if folder.is_dir() else None
+
+
+def model_file(source: str, filename: str, revision: str | None = None) -> Path | None:
+    """A file of a model folder or cached Hub model, or None where it has none."""
+    from transformers.utils import cached_file
+
+    found = cached_file(
+        str(source),
+        filename,
+        revision=revision,
+        _raise_exceptions_for_missing_entries=False,
+        _raise_exceptions_for_connection_errors=False,
+    )
+    return Path(found) if found else None

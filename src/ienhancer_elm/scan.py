@@ -10,38 +10,55 @@ over all windows scanned; without one, by probability.
 
 from __future__ import annotations
 
-import gzip
 import heapq
 import itertools
 import json
 import os
 import sys
-from collections import Counter
+from array import array
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .predict import inference_autocast
-from .sequences import open_text
+from .background import (
+    GC_STRATA,
+    Background,
+    BackgroundError,
+    background_for,
+    bh_q_values,
+    model_fingerprint,
+)
+from .files import sha256_of, written_whole
+from .modeling_ienhancer_elm import DECISION_THRESHOLD
+from .paths import model_file
+from .runtime import compile_for_inference, inference_autocast, load_model, no_accelerator, scored_precision
 from .tokenization_ienhancer_elm import _UNKNOWN_BASE, DNABERT_BASE_ORDER, encode_bases
+from .windows import (
+    ScanError,
+    ScanSummary,
+    Segment,
+    WindowSettings,
+    bed_intervals,
+    bed_segments,
+    fasta_inventory,
+    fasta_segments,
+    open_indexed,
+    refuse_duplicate_names,
+)
 
 _BASE_CODE = {base: code for code, base in enumerate(DNABERT_BASE_ORDER)}
 
-
-class ScanError(ValueError):
-    pass
+__all__ = ["ScanError", "ScanSettings", "scan", "compute_background"]
 
 
 @dataclass
-class ScanSettings:
-    window: int = 200
-    stride: int = 50
+class ScanSettings(WindowSettings):
+    """The windows (`WindowSettings`), how they are scored, and how they are called."""
+
     threshold: float | None = None  # None: by background p-value where the model has a background, else 0.5
-    max_n_fraction: float = 0.1
     batch_size: int = 64
     precision: str = "auto"
     compile: bool = False
@@ -49,14 +66,9 @@ class ScanSettings:
     bedgraph_value: str = "probability"  # or "log10p": -log10 of the background p-value
 
     def __post_init__(self):
-        if self.window < 1:
-            raise ScanError(f"window must be at least 1 base, got {self.window}")
-        if not 1 <= self.stride <= self.window:
-            raise ScanError(f"stride must be between 1 and the window ({self.window}), got {self.stride}")
+        super().__post_init__()
         if self.threshold is not None and not 0 <= self.threshold <= 1:
             raise ScanError(f"threshold must be a probability between 0 and 1, got {self.threshold}")
-        if not 0 <= self.max_n_fraction <= 1:
-            raise ScanError(f"the largest fraction of N must be between 0 and 1, got {self.max_n_fraction}")
         if self.batch_size < 1:
             raise ScanError(f"batch size must be at least 1, got {self.batch_size}")
         if self.background_rate is not None and not 0 < self.background_rate <= 1:
@@ -69,167 +81,10 @@ DEFAULT_BACKGROUND_RATE = 0.01
 BEDGRAPH_VALUES = ("probability", "log10p")
 
 
-@dataclass
-class ScanSummary:
-    records: int = 0
-    bases: int = 0
-    windows: int = 0
-    skipped_n: int = 0
-    short_records: list = field(default_factory=list)
-    regions: int = 0
-    called: int = 0
-    rule: str = ""
-
-    def line(self) -> str:
-        short = len(self.short_records)
-        return (
-            f"scanned {self.records} record(s), {self.bases} bp: {self.windows} window(s) scored, "
-            f"{self.skipped_n} skipped for N, {short} record(s) shorter than the window, "
-            f"{self.called} window(s) called ({self.rule}), {self.regions} enhancer region(s)"
-        )
-
-
-@dataclass
-class Segment:
-    """A stretch of sequence to window: a whole record, or a region of one."""
-
-    name: str
-    offset: int
-    chunks: Iterator[str]
-
-
-def fasta_segments(path) -> Iterator[Segment]:
-    """Records of a plain, gzip or bgzip FASTA file, each as a lazy stream of its sequence lines."""
-    with open_text(path) as handle:
-        line = handle.readline()
-        while line:
-            if not line.startswith(">"):
-                if line.strip():
-                    raise ScanError(f"{path}: expected a '>' header line, found {line[:30]!r}")
-                line = handle.readline()
-                continue
-            name = line[1:].split(maxsplit=1)[0] if line[1:].strip() else ""
-            if not name:
-                raise ScanError(f"{path}: a record has an empty header")
-            pending = []
-
-            def lines(pending=pending):
-                while True:
-                    current = handle.readline()
-                    if not current or current.startswith(">"):
-                        pending.append(current)
-                        return
-                    yield current
-
-            yield Segment(name, 0, lines())
-            if not pending:  # the consumer stopped early: skip the rest of the record
-                for _ in lines():
-                    pass
-            line = pending[0]
-
-
-_WHITESPACE = b" \t\r\n\v\f"  # what the scan drops from sequence lines (encode_bases)
-INVENTORY_CHUNK = 1 << 24
-
-
-def fasta_inventory(path) -> tuple[list[str], int]:
-    """The record names, in file order, and the number of sequence characters: a pre-pass before a scan.
-
-    It reads every header, since only the headers themselves show duplicated names (samtools drops a
-    duplicate from the `.fai` with a warning, so an index cannot be trusted for that); the bases are counted
-    in the same pass, in whole-chunk byte operations, so the progress bar gets its total at little cost.
-    """
-    with open(path, "rb") as probe:
-        gzipped = probe.read(2) == b"\x1f\x8b"
-    names, bases, tail = [], 0, b""
-    with gzip.open(path, "rb") if gzipped else open(path, "rb") as handle:
-        while chunk := handle.read(INVENTORY_CHUNK):
-            data = tail + chunk
-            cut = data.rfind(b"\n") + 1  # count whole lines only; the rest waits for the next chunk
-            bases += _count_lines(data[:cut], names)
-            tail = data[cut:]
-    return names, bases + _count_lines(tail, names)
-
-
-def _count_lines(block: bytes, names: list) -> int:
-    """Sequence characters in whole lines of FASTA; header names are appended to `names`."""
-    header_characters = 0
-    start = 0 if block.startswith(b">") else _next_header(block, 0)
-    while start is not None:
-        end = block.find(b"\n", start)
-        end = len(block) if end < 0 else end
-        header = block[start:end]
-        fields = header[1:].split(maxsplit=1)
-        if fields:  # an empty header is the scan's to refuse, with its message
-            names.append(fields[0].decode("utf-8", errors="replace"))
-        header_characters += len(header.translate(None, _WHITESPACE))
-        start = _next_header(block, end)
-    return len(block.translate(None, _WHITESPACE)) - header_characters
-
-
-def _next_header(block: bytes, position: int) -> int | None:
-    found = block.find(b"\n>", position)
-    return None if found < 0 else found + 1
-
-
-def refuse_duplicate_names(names, path) -> None:
-    """Two records with one name make windows of both under that name: overlapping bedGraph intervals that
-    genome browsers reject, and regions that cannot be told apart."""
-    repeated = [name for name, count in Counter(names).items() if count > 1]
-    if repeated:
-        shown = ", ".join(repeated[:5]) + (f" and {len(repeated) - 5} more" if len(repeated) > 5 else "")
-        raise ScanError(
-            f"{path}: {len(repeated)} record name(s) appear more than once ({shown}); their windows would overlap"
-            " under one name in the outputs, so give each record its own name"
-        )
-
-
-def open_indexed(fasta_path):
-    """The FASTA through its index (pyfaidx writes the `.fai` when missing)."""
-    from pyfaidx import Fasta
-
-    try:
-        return Fasta(str(fasta_path), as_raw=True, sequence_always_upper=False)
-    except ValueError as error:  # pyfaidx refuses a repeated name while indexing: `Duplicate key "chr1"`
-        if "Duplicate key" not in str(error):
-            raise
-        raise ScanError(f"{fasta_path}: {error}: give each record its own name") from None
-
-
-def bed_intervals(fasta_path, bed_path, genome) -> list[tuple[str, int, int]]:
-    """The intervals of a BED file, each checked against the indexed FASTA, all before any is scanned."""
-    intervals = []
-    with open(bed_path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            fields = line.split()
-            if not fields or fields[0].startswith(("#", "track", "browser")):
-                continue
-            try:
-                name, start, end = fields[0], int(fields[1]), int(fields[2])
-            except (IndexError, ValueError):
-                raise ScanError(f"{bed_path}: line {number}: not a BED interval") from None
-            if name not in genome:
-                raise ScanError(f"{bed_path}: line {number}: {name} is not in {fasta_path}")
-            if not 0 <= start < end <= len(genome[name]):
-                raise ScanError(
-                    f"{bed_path}: line {number}: {name} {start} {end} is not an interval within {name}"
-                    f" (0 to {len(genome[name])})"
-                )
-            intervals.append((name, start, end))
-    return intervals
-
-
-def bed_segments(fasta_path, bed_path, intervals=None) -> Iterator[Segment]:
-    """The regions of a BED file, cut from an indexed FASTA."""
-    genome = open_indexed(fasta_path)
-    for name, start, end in intervals if intervals is not None else bed_intervals(fasta_path, bed_path, genome):
-        yield Segment(name, start, iter([genome[name][start:end]]))
-
-
 BLOCK_BASES = 1 << 16  # bases encoded and cut into windows at a time: whole-tensor work, bounded memory
 
 
-def window_blocks(segment: Segment, settings: ScanSettings, summary: ScanSummary):
+def window_blocks(segment: Segment, settings: WindowSettings, summary: ScanSummary):
     """(starts, base codes [windows, window]) of the windows on the stride grid, a block of sequence at a
     time; a bad letter raises `ScanError`."""
     buffer = torch.empty(0, dtype=torch.long)
@@ -270,7 +125,7 @@ def _shift_position(error: ValueError, before: int) -> str:
     return f"{head} at position {int(position) + before}" if position.isdigit() else message
 
 
-def batches(segments, settings: ScanSettings, summary: ScanSummary, progress=None):
+def batches(segments, settings: WindowSettings, batch_size: int, summary: ScanSummary, progress=None):
     """Batches of windows: (keys, codes[B, window]) with keys (segment index, name, start); windows with
     too many N are counted, not kept.
 
@@ -278,7 +133,7 @@ def batches(segments, settings: ScanSettings, summary: ScanSummary, progress=Non
     (a kept one when its batch goes to the model, a skipped one at once), and a record's bases after its
     last window's stride are added at its end, so a record adds exactly its length.
     """
-    keys, blocks, size = [], [], settings.batch_size
+    keys, blocks, size = [], [], batch_size
     limit = settings.max_n_fraction * settings.window
     advance = progress.update if progress is not None else (lambda bases: None)
     for index, segment in enumerate(segments):
@@ -305,22 +160,22 @@ def batches(segments, settings: ScanSettings, summary: ScanSummary, progress=Non
         yield keys, torch.cat(blocks)
 
 
-def score_batches(model, tokenizer, batch_iter, settings: ScanSettings, rank=0, world=1):
+def score_batches(model, tokenizer, batch_iter, precision: str = "auto", rank=0, world=1):
     """(segment index, name, start, probability, GC fraction) of the windows in this process's share of the
-    batches; the GC fraction places the window in its background's GC stratum (`background.gc_fraction`)."""
+    batches; the GC fraction places the window in its background's GC stratum (`sequences.gc_fraction`)."""
     device = next(model.parameters()).device
     for index, (keys, codes) in enumerate(batch_iter):
         if index % world != rank:
             continue
         # k-mer ids are computed where the model runs: one small transfer per batch, and no CPU work on a GPU
-        with torch.inference_mode(), inference_autocast(model, settings.precision):
+        with torch.inference_mode(), inference_autocast(model, precision):
             inputs = tokenizer.encode_codes(codes.to(device, non_blocking=True))
             probabilities = model(**inputs).probabilities.float().cpu().tolist()
         yield from ((*key, probability, gc) for key, probability, gc in zip(keys, probabilities, window_gc(codes)))
 
 
 def window_gc(codes: torch.Tensor) -> list[float]:
-    """G + C over A + C + G + T of each window of base codes, as `background.gc_fraction` counts a sequence."""
+    """G + C over A + C + G + T of each window of base codes, as `sequences.gc_fraction` counts a sequence."""
     bases = (codes < _UNKNOWN_BASE).sum(dim=1).clamp(min=1)
     strong = ((codes == _BASE_CODE["G"]) | (codes == _BASE_CODE["C"])).sum(dim=1)
     return (strong.double() / bases.double()).tolist()
@@ -348,8 +203,6 @@ class Calling:
 
 def calling_for(settings: ScanSettings, background) -> Calling:
     """An explicit --threshold wins; else the background rate where there is a background; else 0.5."""
-    from .modeling_ienhancer_elm import DECISION_THRESHOLD
-
     if settings.threshold is not None:
         return Calling(threshold=settings.threshold, background=background)
     if background is not None:
@@ -413,7 +266,7 @@ def write_outputs(rows, settings: ScanSettings, calling: Calling, bed_path, bedg
     margin = (settings.window - settings.stride) // 2
     counts = np.zeros(background.levels_count, dtype=np.int64) if background is not None else None
     kept, called = [], 0
-    with _written_whole(bed_path) as bed, _written_whole(bedgraph_path) as graph:
+    with written_whole(bed_path) as bed, written_whole(bedgraph_path) as graph:
         if graph:
             description = "enhancer_probability" if settings.bedgraph_value == "probability" else "-log10_background_p"
             graph.write(f"track type=bedGraph name=ienhancer-elm description={description}\n")
@@ -449,8 +302,6 @@ def _bed6(region: Region, number: int) -> str:
 
 
 def _write_narrow_peaks(bed, regions: list[Region], background, counts: np.ndarray, window: int) -> None:
-    from .background import bh_q_values
-
     levels = np.array([region.best_level for region in regions], dtype=np.int64)
     p_values, q_values = background.p_of_levels(levels), bh_q_values(counts, background.level_p)[levels]
     for number, (region, p, q) in enumerate(zip(regions, p_values, q_values), start=1):
@@ -463,26 +314,6 @@ def _chunks(rows, size: int) -> Iterator[list]:
     rows = iter(rows)
     while chunk := list(itertools.islice(rows, size)):
         yield chunk
-
-
-@contextmanager
-def _written_whole(path):
-    """A file to write `path` through: a sibling `.partial` file, put in its place only once all is written,
-    so that a scan that stops on an error leaves no output that could pass for a finished one."""
-    if not path:
-        yield None
-        return
-    if Path(path).exists() and not Path(path).is_file():  # a device or pipe: nothing to put in its place
-        with open(path, "w", encoding="utf-8") as handle:
-            yield handle
-        return
-    partial = Path(f"{path}.partial")
-    try:
-        with open(partial, "w", encoding="utf-8") as handle:
-            yield handle
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def save_share(rows, path: Path) -> None:
@@ -518,11 +349,8 @@ def scan(
     show_progress=True,
 ) -> ScanSummary | None:
     """Scan `fasta` (or its `regions`) and write the outputs; returns the summary on the main process."""
-    from accelerate import PartialState
+    from accelerate import PartialState  # imported when a scan runs: seconds to import
     from tqdm.auto import tqdm
-
-    from .background import background_for
-    from .predict import compile_for_inference, load_model, no_accelerator
 
     state = PartialState(cpu=device == "cpu" or no_accelerator())
     device = device if device not in (None, "auto") else state.device
@@ -548,8 +376,8 @@ def scan(
         rows = score_batches(
             model,
             tokenizer,
-            batches(segments, settings, summary, progress),
-            settings,
+            batches(segments, settings, settings.batch_size, summary, progress),
+            settings.precision,
             state.process_index,
             state.num_processes,
         )
@@ -569,18 +397,16 @@ def scan(
 
 def _check_calling(settings: ScanSettings, calling: Calling, model, main_process: bool) -> None:
     """Refuse what needs a background the model lacks, before any output; say once how windows are called."""
-    from .background import precision_note
-
     background = calling.background
     missing = f"{model.name_or_path} has no background.json (`ienhancer-elm background` computes one)"
     if background is None and settings.bedgraph_value == "log10p":
         raise ScanError(f"--bedgraph-value log10p needs a genomic background: {missing}")
     if background is None and settings.background_rate is not None and settings.threshold is None:
         raise ScanError(f"--background-rate needs a genomic background: {missing}; or call by --threshold")
-    if background is not None and background.window != settings.window:
+    if background is not None and (differences := background.windows().differences(settings)):
         raise ScanError(
-            f"{background.path} holds scores of {background.window} bp windows, not {settings.window}:"
-            f" scan with --window {background.window}, or compute a background for {settings.window} bp windows"
+            f"{background.path} holds scores of other windows ({'; '.join(differences)}): scan with its settings"
+            " (--window, --max-n), or compute a background for these with `ienhancer-elm background`"
         )
     if not main_process:
         return
@@ -593,7 +419,7 @@ def _check_calling(settings: ScanSettings, calling: Calling, model, main_process
     if background is not None and settings.threshold is not None and settings.background_rate is not None:
         note = "--threshold given: windows are called by probability, not by --background-rate"
         print(f"ienhancer-elm: note: {note}", file=sys.stderr)
-    if background is not None and (note := precision_note(background, model, settings.precision)):
+    if background is not None and (note := background.precision_note(scored_precision(model, settings.precision))):
         print(f"ienhancer-elm: note: {note}", file=sys.stderr)
     if calling.rate is not None and calling.rate < background.smallest_p:
         print(
@@ -602,3 +428,48 @@ def _check_calling(settings: ScanSettings, calling: Calling, model, main_process
             f" {background.smallest_p:.3g}",
             file=sys.stderr,
         )
+
+
+def compute_background(
+    model_source,
+    fastas,
+    settings,
+    device=None,
+    command: str = "",
+    show_progress: bool = True,
+    gc_strata: int = GC_STRATA,
+) -> Background:
+    """Score the windows of `fastas` as `scan` does (its windowing and batching, one process) into a Background
+    of `gc_strata` GC strata."""
+    from tqdm.auto import tqdm
+
+    model, tokenizer = load_model(model_source, device, precision=settings.precision)
+    if settings.compile:
+        compile_for_inference(model, settings.batch_size)
+    scores, gc, pieces = array("d"), array("d"), []  # 8 bytes a window, not a Python float's 24
+    for fasta in fastas:
+        summary = ScanSummary()
+        _, total = fasta_inventory(fasta)
+        quiet = not show_progress or None  # None: tqdm shows the bar only on a terminal
+        bar = tqdm(total=total, desc=Path(fasta).name, unit="bp", unit_scale=True, disable=quiet, file=sys.stderr)
+        with bar as progress:
+            windows = batches(fasta_segments(fasta), settings, settings.batch_size, summary, progress)
+            for row in score_batches(model, tokenizer, windows, settings.precision):
+                scores.append(row[3])
+                gc.append(row[4])
+        piece = {"file": Path(fasta).name, "sha256": sha256_of(fasta), "records": summary.records}
+        pieces.append(piece | {"bases": summary.bases, "windows": summary.windows, "skipped_n": summary.skipped_n})
+    if not scores:
+        raise BackgroundError(f"no window of {settings.window} bp was scored in {', '.join(map(str, fastas))}")
+    weights = model_file(model.name_or_path, "model.safetensors")
+    return Background(
+        np.frombuffer(scores, dtype=np.float64),
+        settings.window,
+        settings.stride,
+        settings.max_n_fraction,
+        model_fingerprint(model, weights, scored_precision(model, settings.precision)),
+        pieces,
+        command,
+        gc=np.frombuffer(gc, dtype=np.float64),
+        gc_strata=gc_strata,
+    )

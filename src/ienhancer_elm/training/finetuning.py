@@ -7,7 +7,7 @@ trained again on the whole training split for the median of the folds' best epoc
 model ships. With `refit=False` the best fold model ships as it is; with `only_fold` as well this is
 a single hold-out split, the cheap recipe for small machines. `refit_epochs` runs the refit alone, for an
 epoch count an earlier fold run chose. `summary.json` names the shipped member.
-The test split is read only to keep its sequences out of genome negatives (`genome_negatives`).
+The test split is read only to keep its sequences out of extra negatives (`extra_negatives`).
 """
 
 from __future__ import annotations
@@ -24,12 +24,13 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from torch.utils.data import DataLoader
 
-from ..data import CLASS_NAMES
+from ..evaluation import CLASS_NAMES, load_split
 from ..hub_export import WINDOWED_MODEL_MAX_LENGTH
 from ..models import IEnhancerELMConfig, IEnhancerELMForSequenceClassification, KmerTokenizer
 from ..sequences import reverse_complement
 from .arguments import MemberSize, RunSettings
 from .loop import finish, hardware, make_accelerator, train
+from .negatives import benchmark_sequences, fasta_windows
 
 
 @dataclass(kw_only=True)
@@ -92,16 +93,16 @@ class FinetuneArguments(MemberSize, RunSettings):
             "one random window of each sequence per batch, labelled with its sequence's label"
         },
     )
-    genome_negatives: list[str] = field(
+    extra_negatives: list[str] = field(
         default_factory=list,
         metadata={
-            "help": "FASTA files of plain genome: their 200 bp windows join the training rows as extra negatives "
-            "(never the validation fold), so that the member learns enhancers against ordinary genome too; windows "
-            "with N or holding a benchmark sequence are left out"
+            "help": "FASTA files (plain genome, say): their N-free 200 bp windows join the training rows as extra "
+            "negatives (never the validation fold); windows holding a sequence of the benchmark config (either split, "
+            "either strand) are left out"
         },
     )
-    genome_negatives_per_sequence: float = field(
-        default=1.0, metadata={"help": "genome windows drawn per training sequence, with --genome_negatives"}
+    extra_negatives_per_sequence: float = field(
+        default=1.0, metadata={"help": "windows drawn per training sequence, with --extra_negatives"}
     )
     eval_batch_size: int = 64
     patience: int = 5
@@ -193,19 +194,15 @@ def crop_ends(item: dict[int, torch.Tensor], left: int, right: int) -> dict[int,
     return {k: torch.cat([ids[:1], ids[1 + left : len(ids) - 1 - right], ids[-1:]]) for k, ids in item.items()}
 
 
-def with_genome_negatives(args: FinetuneArguments, sequences, labels):
-    """The training rows plus windows of `args.genome_negatives` labelled 0: N-free windows that hold no
-    sequence of the benchmark config (either split, either strand), drawn without replacement with the run's
-    seed; the same windows in every epoch."""
-    if not args.genome_negatives:
+def with_extra_negatives(args: FinetuneArguments, sequences, labels):
+    """The training rows plus windows of `args.extra_negatives` labelled 0 (`negatives.fasta_windows`), drawn
+    without replacement with the run's seed; the same windows in every epoch."""
+    if not args.extra_negatives:
         return list(sequences), np.asarray(labels)
-    from .genome_check import benchmark_sequences, ordinary_genome_windows, refuse_held_out_genome
-
-    refuse_held_out_genome(args.genome_negatives)
-    pool = ordinary_genome_windows(args.genome_negatives, benchmark_sequences(args.dataset, args.config))[0]
-    count = round(args.genome_negatives_per_sequence * len(sequences))
+    pool = fasta_windows(args.extra_negatives, benchmark_sequences(args.dataset, args.config))[0]
+    count = round(args.extra_negatives_per_sequence * len(sequences))
     if count > len(pool):
-        raise ValueError(f"{count} genome negatives asked for, but the genome files hold only {len(pool)} windows")
+        raise ValueError(f"{count} extra negatives asked for, but the FASTA files hold only {len(pool)} windows")
     picked = np.random.default_rng(args.seed).choice(len(pool), size=count, replace=False)
     negatives = [pool[i] for i in sorted(picked)]
     return list(sequences) + negatives, np.concatenate([labels, np.zeros(count, dtype=np.asarray(labels).dtype)])
@@ -230,9 +227,7 @@ def member_probabilities(model, dataset: EncodedSequences, batch_size: int, devi
 def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, valid_index, fold_dir: Path) -> int:
     """Train on `train_index`, select the epoch on `valid_index`; write the best member and its predictions."""
     fold_dir.mkdir(parents=True, exist_ok=True)
-    train_sequences, train_labels = with_genome_negatives(
-        args, [sequences[i] for i in train_index], labels[train_index]
-    )
+    train_sequences, train_labels = with_extra_negatives(args, [sequences[i] for i in train_index], labels[train_index])
     if args.reverse_complement_augmentation:
         train_sequences, train_labels = with_reverse_complements(train_sequences, train_labels)
     train_set = EncodedSequences(tokenizer, train_sequences, train_labels, args.random_crop, random_window_bp(args))
@@ -261,7 +256,7 @@ def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, 
 
 def refit(args, accelerator, tokenizer, sequences, labels, epochs: int, out_dir: Path) -> None:
     """Train on the whole training split for `epochs` epochs, without looking at any held-out data."""
-    sequences, labels = with_genome_negatives(args, sequences, labels)
+    sequences, labels = with_extra_negatives(args, sequences, labels)
     if args.reverse_complement_augmentation:
         sequences, labels = with_reverse_complements(sequences, labels)
     train_set = EncodedSequences(tokenizer, sequences, labels, args.random_crop, random_window_bp(args))
@@ -287,8 +282,6 @@ def stratified_folds(labels, folds: int, seed: int) -> list[tuple[np.ndarray, np
 
 
 def finetune(args: FinetuneArguments) -> dict:
-    from ..evaluation import load_split
-
     accelerator = make_accelerator(args.seed, args.mixed_precision, args.cpu)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from accelerate import Accelerator
 from accelerate.utils import DataLoaderConfiguration, set_seed
 from tqdm.auto import tqdm
 
-from ..predict import no_accelerator
+from ..runtime import no_accelerator
 
 CHECKPOINT = "checkpoint"
 

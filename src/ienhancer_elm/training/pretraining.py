@@ -20,7 +20,8 @@ from torch.utils.data import DataLoader
 from transformers import BertConfig, BertForMaskedLM
 
 from ..configuration_ienhancer_elm import SPECIAL_TOKENS
-from ..sequences import read_records, reverse_complement
+from ..evaluation import load_split
+from ..sequences import read_fasta, reverse_complement
 from ..tokenization_ienhancer_elm import PAD_ID, KmerTokenizer
 from .arguments import MemberSize, RunSettings
 from .loop import finish, hardware, make_accelerator, train
@@ -56,15 +57,8 @@ class PretrainArguments(MemberSize, RunSettings):
     checkpoint_every: int = 500
 
 
-def read_fasta(path) -> list[tuple[str, str]]:
-    """(id, upper-case sequence) of every record of a FASTA file, plain or gzip."""
-    return [(record.id, record.sequence.upper()) for record in read_records(path)]
-
-
 def dataset_records(dataset: str, config: str, split: str) -> list[tuple[str, str]]:
-    """(id, upper-case sequence) of one split of a benchmark dataset, as `read_fasta` gives a file's records."""
-    from ..evaluation import load_split
-
+    """(id, upper-case sequence) of one split of a benchmark dataset, as the corpus records are."""
     rows = load_split(dataset, config, split)
     return [(record_id, sequence.upper()) for record_id, sequence in zip(rows["id"], rows["sequence"])]
 
@@ -182,8 +176,8 @@ def pretrain(args: PretrainArguments) -> dict:
     accelerator = make_accelerator(args.seed, args.mixed_precision, args.cpu)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
-    excluded = {sequence for path in args.exclude for _, sequence in read_fasta(path)}
-    records = [record for path in args.corpus for record in read_fasta(path)]
+    excluded = {sequence for path in args.exclude for _, _, sequence in read_fasta(path)}
+    records = [(name, sequence) for path in args.corpus for name, _, sequence in read_fasta(path)]
     for config in args.dataset_configs:
         records += dataset_records(args.dataset, config, "train")
         excluded |= {sequence for _, sequence in dataset_records(args.dataset, config, "test")}

@@ -6,24 +6,17 @@ reads offline. Loading scripts are gone from `datasets`, so the folder is data f
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from Bio.SeqIO.FastaIO import SimpleFastaParser
+from ..evaluation import CLASS_NAMES
+from ..sequences import InputFormatError, read_fasta, reverse_complement
+from ..tokenization_ienhancer_elm import encode_bases
 
-from .sequences import open_text, reverse_complement
-from .tokenization_ienhancer_elm import encode_bases
-
-CLASS_NAMES = {
-    "layer1": ["non-enhancer", "enhancer"],
-    "layer2": ["weak", "strong"],
-    "enhancer_if_nhlf": ["non-enhancer", "enhancer"],
-}
 SPLITS = ("train", "test")
 
 
-class DataError(ValueError):
+class DataError(InputFormatError):
     """A source file that cannot become a benchmark: names the file and the record."""
 
 
@@ -52,27 +45,10 @@ def benchmark_sources(config: str, split: str) -> list[Source]:
 def read_fasta_strict(path: Path) -> list[tuple[str, str, str]]:
     """(id, description, sequence) of every record; malformed files, empty or invalid sequences and
     duplicated ids raise `DataError` naming the file and record."""
-    with open_text(path) as handle:
-        text = handle.read()
-    if not text.lstrip().startswith(">"):
-        raise DataError(f"{path}: not FASTA (the first non-blank character is not '>')")
-    records, seen = [], set()
-    for header, sequence in SimpleFastaParser(iter(text.splitlines(keepends=True))):  # it needs an iterator
-        record_id, _, description = header.partition(" ")
-        sequence = "".join(sequence.split()).upper()
-        if not record_id:
-            raise DataError(f"{path}: a record has an empty header")
-        if record_id in seen:
-            raise DataError(f"{path}: record {record_id}: duplicated id")
-        if not sequence:
-            raise DataError(f"{path}: record {record_id}: empty sequence")
-        try:
-            encode_bases(sequence)
-        except ValueError as error:
-            raise DataError(f"{path}: record {record_id}: {error}") from None
-        seen.add(record_id)
-        records.append((record_id, description, sequence))
-    return records
+    try:
+        return read_fasta(path, check_sequence=encode_bases)
+    except InputFormatError as error:
+        raise DataError(str(error)) from None
 
 
 def split_rows(data_dir: Path, config: str, split: str) -> dict[str, list]:
@@ -109,7 +85,3 @@ def benchmark_tables(data_dir: str | Path, config: str) -> dict[str, dict[str, l
             split == "test" and (s in training or reverse_complement(s) in training) for s in table["sequence"]
         ]
     return tables
-
-
-def sha256_of(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

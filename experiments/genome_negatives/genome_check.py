@@ -18,6 +18,10 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import rankdata
 
+# the windows `finetune.py --extra_negatives` trains on, as this experiment named them
+from ienhancer_elm.training.negatives import benchmark_sequences  # noqa: F401
+from ienhancer_elm.training.negatives import fasta_windows as ordinary_genome_windows  # noqa: F401
+
 HELD_OUT_GENOME = "data/genome/grch38_chr21_contigs.fa.gz"
 CALIBRATION_PIECES = (
     "data/genome/hg38_chr2_1-2333275.fa.gz",
@@ -34,31 +38,6 @@ PLAIN, WITH_GENOME = "as shipped (benchmark negatives)", "with genome negatives"
 TIMINGS = ("epoch_seconds", "pretraining_seconds", "pretraining_hardware")  # from the runs' logs, where kept
 # what may differ between a member's two fine-tunes; anything else would make the comparison unfair
 ARMS_DIFFER_IN = {"output_dir", "genome_negatives", "genome_negatives_per_sequence"}
-
-
-def ordinary_genome_windows(paths, excluded, window: int = 200, stride: int = 200) -> tuple[list[str], list[str]]:
-    """(windows, the record each comes from): the forward-strand windows of FASTA files that hold no N (the
-    tokenizer would read [UNK] k-mers, which no benchmark sequence has) and overlap no `excluded` sequence on
-    either strand (the benchmark's own sequences, some of which lie in these pieces)."""
-    from ..sequences import read_records
-    from .pretraining import corpus_windows
-
-    excluded = {sequence.upper() for sequence in excluded}
-    windows, names = [], []
-    for path in paths:
-        for record in read_records(path):
-            both_strands = corpus_windows([(record.id, record.sequence.upper())], excluded, window, stride)[0]
-            forward = [piece for piece in both_strands[0::2] if len(piece) == window]
-            windows += forward
-            names += [record.id] * len(forward)
-    return windows, names
-
-
-def benchmark_sequences(dataset: str, config: str) -> set[str]:
-    """Every sequence of a benchmark config, both splits: what genome windows must not hold."""
-    from .pretraining import dataset_records
-
-    return {sequence for split in ("train", "test") for _, sequence in dataset_records(dataset, config, split)}
 
 
 def refuse_held_out_genome(paths) -> None:

@@ -11,9 +11,9 @@ import json
 import math
 from pathlib import Path
 
-from .metrics import METRICS, shown_metrics
-from .models import IEnhancerELMConfig
-from .paths import HUB_ORG, SHIPPED_REPOS
+from ..metrics import METRICS, shown_metrics
+from ..models import IEnhancerELMConfig
+from ..paths import HUB_ORG, SHIPPED_REPOS
 
 DATASET_REPO = f"{HUB_ORG}/ienhancer-benchmarks"
 CITATION = """@article{li2023ienhancerelm,
@@ -141,7 +141,7 @@ def _subset_rows(split: str, results: dict, names, suffix: str = "", number: str
 def _describe(model: dict) -> str:
     if model.get("kind") == "k-mer spectrum baseline":
         return (
-            f"the k-mer spectrum baseline `{model['source']}` (`ienhancer-elm baseline`: k = 1..5 frequencies, "
+            f"the k-mer spectrum baseline `{model['source']}` (`ienhancer-elm release baseline`: k = 1..5 frequencies, "
             f"{model['chosen']} chosen by 5-fold CV on the training split)"
         )
     return f"`{model.get('source')}`"

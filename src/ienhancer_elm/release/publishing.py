@@ -12,8 +12,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .models import IEnhancerELMForSequenceClassification
-from .tokenization_ienhancer_elm import SPECIAL_TOKENS, kmer_vocabulary
+from ..models import IEnhancerELMForSequenceClassification
+from ..tokenization_ienhancer_elm import SPECIAL_TOKENS, kmer_vocabulary
+from .model_card import member_card
 
 PICKLED_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib")
 NEVER_PUSHED = ["checkpoint/*", "checkpoint.tmp/*", "*__pycache__/*", "*.pyc", ".git/*"]  # fnmatch: * spans /
@@ -142,7 +143,6 @@ def export_member(model: IEnhancerELMForSequenceClassification, k: int, folder: 
 
 def export_members(model_folder: str | Path, output: str | Path, name: str | None = None) -> list[Path]:
     """Every member of an ensemble folder as `OUTPUT/NAME-k{k}/` (DNABERT layout, with a short card)."""
-    from .model_card import member_card
 
     model_folder = Path(model_folder)
     model = IEnhancerELMForSequenceClassification.from_pretrained(model_folder)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from .data import CLASS_NAMES, SPLITS, benchmark_sources, benchmark_tables, sha256_of
+from ..evaluation import CLASS_NAMES
+from ..files import sha256_of
+from .benchmark_sources import SPLITS, benchmark_sources, benchmark_tables
 
 TASKS = {
     "layer1": "enhancer vs non-enhancer (iEnhancer-2L)",
@@ -44,7 +46,9 @@ def build_dataset_repo(data_dir: str | Path, out_dir: str | Path) -> Path:
 
 
 def dataset_card(data_dir: Path, counts: dict[str, tuple[int, int, int]]) -> str:
-    template = resources.files("ienhancer_elm").joinpath("templates/dataset_card.md").read_text(encoding="utf-8")
+    template = (
+        resources.files("ienhancer_elm.release").joinpath("templates/dataset_card.md").read_text(encoding="utf-8")
+    )
     sources = sorted({s.path for config in CLASS_NAMES for split in SPLITS for s in benchmark_sources(config, split)})
     body = template.format(
         counts_table="\n".join(f"| `{c}` | {TASKS[c]} | {n[0]} | {n[1]} | {n[2]} |" for c, n in counts.items()),
