@@ -278,7 +278,9 @@ def svm_on_held_out(sequences, labels, fit_rows, held_rows, ensemble) -> dict:
     from ienhancer_elm.baseline import refit_chosen
 
     if not BASELINE_CV.is_file():
-        raise SystemExit(f"no {BASELINE_CV}: run `ienhancer-elm release baseline --config {CONFIG} -o {BASELINE_CV.parent}`")
+        raise SystemExit(
+            f"no {BASELINE_CV}: run `ienhancer-elm release baseline --config {CONFIG} -o {BASELINE_CV.parent}`"
+        )
     cv = json.loads(BASELINE_CV.read_text())
     texts = np.asarray(sequences, dtype=object)
     svm = refit_chosen(cv, texts[fit_rows], labels[fit_rows]).predict_proba(texts[held_rows])[:, 1]

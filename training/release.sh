@@ -37,9 +37,9 @@ done
 cp "$trained/ienhancer-elm-layer1/README.md" MODEL_CARD.md
 bash training/release_nhlf.sh # the cell-specific model on the layer-1 encoders
 python training/record_reference_predictions.py
-# every figure derived from the shipped models, then the tables of README and docs
-python docs/background_calibration.py
-python docs/scan_statistics.py
-python docs/score_ties.py --precisions auto
+# every figure derived from the shipped models (the checks in experiments/), then the tables of README and docs
+python experiments/background_calibration/background_calibration.py
+python experiments/scan_statistics/scan_statistics.py
+python experiments/score_ties/score_ties.py --precisions auto
 ienhancer-elm motifs -o results/motifs-layer1
 python docs/figures.py

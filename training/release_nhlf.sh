@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The NHLF model (Enhancer-IF, docs/nhlf.md): heads fitted on the frozen layer-1 encoders' window states,
 # chosen on held-out NHLF training sequences (training/nhlf_heads.py --apply); then, once, the test split: the
-# model against the k-mer baseline, the baseline's own report, the length-leak check, and the card. Called by
-# training/release.sh.
+# model against the k-mer baseline, the baseline's own report, the length-leak check (experiments/nhlf_length_leak/),
+# and the card. Called by training/release.sh.
 #   bash training/release_nhlf.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ cp "runs/baseline-$config/cv.json" results/baseline-nhlf-cv.json
 ienhancer-elm evaluate --model "$model" --config "$config" --against "$baseline" \
     -o results/ienhancer-elm-nhlf-test.json --plot results/ienhancer-elm-nhlf-test.png
 ienhancer-elm evaluate --model "$baseline" --config "$config" -o results/baseline-nhlf-test.json
-python training/nhlf_length_leak.py
+python experiments/nhlf_length_leak/nhlf_length_leak.py
 ienhancer-elm release card "$model" --repo-id ienhancer-elm/ienhancer-elm-nhlf \
     --summary "iEnhancer-ELM for one cell line (Enhancer-IF, NHLF): is a 400-1,000 bp human DNA sequence an enhancer in normal human lung fibroblasts?" \
     --evaluation results/ienhancer-elm-nhlf-test.json --widget examples/nhlf_sample.fasta

@@ -1,5 +1,6 @@
 """Does a layer-1 model tell enhancers from ordinary genome (issue 16, item 4)? Two held-out measures and the
-rule by which a model trained with genome negatives would ship.
+rule by which a model trained with genome negatives would ship; the library of this folder's two comparisons
+(genome_negative_heads.py, genome_negative_members.py).
 
 (a) held-out training enhancers against windows of the genome piece kept out of every fitting step (AUC);
 (b) the usual held-out layer-1 fold (AUC). A genome-aware model ships if it gains at least 0.02 on (a) and
@@ -7,20 +8,19 @@ loses at most 0.01 on (b). Differences come with paired 95% bootstrap intervals 
 resampled apart); on (a) the genome side is resampled by contig, since a contig's windows share its composition.
 Each member's pair of fine-tunes is scored as it is done (a pair takes one to two hours on 2 CPU cores), so its
 held-out scores are saved, and the rule is applied to the soft vote of all four once all are saved.
+
+    python experiments/genome_negatives/genome_check.py   # the pieces the members train on, held-out one refused
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 from scipy.stats import rankdata
-
-# the windows `finetune.py --extra_negatives` trains on, as this experiment named them
-from ienhancer_elm.training.negatives import benchmark_sequences  # noqa: F401
-from ienhancer_elm.training.negatives import fasta_windows as ordinary_genome_windows  # noqa: F401
 
 HELD_OUT_GENOME = "data/genome/grch38_chr21_contigs.fa.gz"
 CALIBRATION_PIECES = (
@@ -33,17 +33,33 @@ MAX_LOSS_ON_FOLD = 0.01
 RULE = "ship if the gain on (a) is at least 0.02 and the loss on (b) at most 0.01"
 TOLERANCE = 1e-9  # a difference of AUCs meant to sit on a bound should not miss it by rounding
 ALL_MEMBERS = (3, 4, 5, 6)
-MEMBER_SCORES = Path("results/experiments/genome-negative-members")
+MEMBER_SCORES = Path("experiments/genome_negatives/genome-negative-members")
 PLAIN, WITH_GENOME = "as shipped (benchmark negatives)", "with genome negatives"
 TIMINGS = ("epoch_seconds", "pretraining_seconds", "pretraining_hardware")  # from the runs' logs, where kept
-# what may differ between a member's two fine-tunes; anything else would make the comparison unfair
-ARMS_DIFFER_IN = {"output_dir", "genome_negatives", "genome_negatives_per_sequence"}
+# finetune.py's options for extra negatives -> the names the member records give them: the records were saved
+# by runs made before the options were renamed from these very names, and keep them
+NEGATIVES = {"extra_negatives": "genome_negatives", "extra_negatives_per_sequence": "genome_negatives_per_sequence"}
+# what may differ between a member's two fine-tunes (under either name); anything else would make the comparison unfair
+ARMS_DIFFER_IN = {"output_dir", *NEGATIVES, *NEGATIVES.values()}
 
 
 def refuse_held_out_genome(paths) -> None:
     held_out = Path(HELD_OUT_GENOME).name
     if any(Path(path).name == held_out for path in paths):
         raise ValueError(f"{held_out} is the genome piece kept out of every fitting step; train on another piece")
+
+
+def training_pieces(paths=CALIBRATION_PIECES) -> tuple[str, ...]:
+    """The genome pieces the members are fine-tuned on as negatives: never the held-out one (finetune.py takes
+    any FASTA, so the refusal is this experiment's)."""
+    refuse_held_out_genome(paths)
+    return tuple(paths)
+
+
+def recorded_negatives(arguments: dict) -> dict:
+    """A fine-tune's extra negatives, from its arguments.json before or after the rename, as the records name them."""
+    found = {recorded: arguments.get(option, arguments.get(recorded)) for option, recorded in NEGATIVES.items()}
+    return found | {"genome_negatives": found["genome_negatives"] or []}
 
 
 def genome_check(fold_labels, fold_scores, genome_scores) -> dict[str, float]:
@@ -214,7 +230,7 @@ def compare_members(fold_labels, records: dict[int, dict], genome_groups=None, *
     model that would ship."""
     records = dict(sorted(records.items()))
     negatives = {
-        json.dumps({key: record["variants"][WITH_GENOME][key] for key in sorted(ARMS_DIFFER_IN - {"output_dir"})})
+        json.dumps({key: record["variants"][WITH_GENOME][key] for key in sorted(NEGATIVES.values())})
         for record in records.values()
     }
     if len(negatives) > 1:
@@ -242,3 +258,7 @@ def compare_members(fold_labels, records: dict[int, dict], genome_groups=None, *
         | comparison
         | {"ships": comparison["ships"] if decided else None}
     )
+
+
+if __name__ == "__main__":  # genome_negative_members.sh reads the pieces here, so that it refuses the held-out one
+    print(*training_pieces(sys.argv[1:] or CALIBRATION_PIECES))

@@ -24,7 +24,7 @@ BACKGROUND_FILE = "background.json"
 FORMAT = "ienhancer-elm background 2"
 READABLE_FORMATS = ("ienhancer-elm background 1", FORMAT)  # 1: scores alone, one stratum
 DECIMALS = 6  # scores are kept as the bedGraph prints them, so that a printed score and its p-value agree
-GC_STRATA = 10  # chosen by leaving out one background piece at a time (docs/background_calibration.py)
+GC_STRATA = 10  # chosen by leaving out one background piece at a time (experiments/background_calibration/background_calibration.py)
 P_VALUE = "(1 + number of background windows of the same GC stratum scoring >= s) / (windows of that stratum + 1)"
 
 

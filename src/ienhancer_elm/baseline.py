@@ -1,4 +1,5 @@
-"""The classical yardstick: k-mer spectrum features and a scikit-learn classifier chosen by 5-fold CV."""
+"""The yardsticks: k-mer spectrum features with a scikit-learn classifier chosen by 5-fold CV, and a sequence's
+GC share alone (one feature, a logistic regression): every figure of a model is read against both."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sklearn.svm import SVC
 
 from .configuration_ienhancer_elm import SPECIAL_TOKENS
 from .metrics import binary_metrics
+from .sequences import gc_fraction
 from .tokenization_ienhancer_elm import encode_bases, kmer_ids
 
 SPECIAL_IDS = len(SPECIAL_TOKENS)  # k-mer ids start after them
@@ -42,7 +44,27 @@ class KmerSpectrum(BaseEstimator, TransformerMixin):
         return np.concatenate(parts)
 
 
-def candidates(seed: int) -> dict[str, tuple]:
+class GcShare(BaseEstimator, TransformerMixin):
+    """A sequence's GC share (`sequences.gc_fraction`) as its one feature."""
+
+    def fit(self, sequences, labels=None):
+        return self
+
+    def transform(self, sequences) -> np.ndarray:
+        return np.array([[gc_fraction(s)] for s in sequences])
+
+
+FEATURES = ("kmers", "gc")  # the k-mer spectrum candidates, or the GC share alone
+
+
+def candidates(seed: int, features: str = "kmers") -> dict[str, tuple]:
+    """Each candidate classifier with the grid searched for it."""
+    if features == "gc":
+        return {"gc_share_logistic_regression": (make_pipeline(GcShare(), LogisticRegression()), {})}
+    return _kmer_candidates(seed)
+
+
+def _kmer_candidates(seed: int) -> dict[str, tuple]:
     """Each candidate classifier with the grid searched for it."""
     return {
         "logistic_regression": (
@@ -65,23 +87,24 @@ def refit_chosen(cv: dict, sequences, labels):
     such as the folds a held-out comparison trains on."""
     from sklearn.base import clone
 
-    pipeline, _ = candidates(cv["seed"])[cv["chosen"]]
+    pipeline, _ = candidates(cv["seed"], cv.get("features", "kmers"))[cv["chosen"]]
     return clone(pipeline).set_params(**cv["params"]).fit(np.asarray(sequences, dtype=object), np.asarray(labels))
 
 
-def select_baseline(sequences, labels, seed: int = 0, folds: int = 5) -> dict:
+def select_baseline(sequences, labels, seed: int = 0, folds: int = 5, features: str = "kmers") -> dict:
     """Grid-search each candidate by stratified k-fold AUC-ROC on the training data alone; the best
     one, refit on all of it, comes back with its out-of-fold predictions and figures (threshold 0.5)."""
     sequences, labels = np.asarray(sequences, dtype=object), np.asarray(labels)
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     searches = {}
-    for name, (pipeline, grid) in candidates(seed).items():
+    for name, (pipeline, grid) in candidates(seed, features).items():
         searches[name] = GridSearchCV(pipeline, grid, scoring="roc_auc", cv=splitter, n_jobs=1).fit(sequences, labels)
     best_name = max(searches, key=lambda name: searches[name].best_score_)
     best = searches[best_name]
     out_of_fold = cross_val_predict(best.best_estimator_, sequences, labels, cv=splitter, method="predict_proba")[:, 1]
     return {
         "model": best.best_estimator_,
+        "features": features,
         "chosen": best_name,
         "params": best.best_params_,
         "cv_auc_by_candidate": {name: float(search.best_score_) for name, search in searches.items()},

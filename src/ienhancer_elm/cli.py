@@ -273,12 +273,21 @@ def _add_evaluate_parser(commands, parents) -> None:
 
 
 def _add_baseline_parser(commands) -> None:
-    baseline = commands.add_parser("baseline", help="fit the k-mer spectrum baseline, chosen by 5-fold CV on train")
+    baseline = commands.add_parser(
+        "baseline",
+        help="fit a baseline on train: the k-mer spectrum (classifier chosen by 5-fold CV) or GC share alone",
+    )
     baseline.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset folder or Hub id")
     baseline.add_argument("--config", default="layer1", help="layer1, layer2 or enhancer_if_nhlf")
     baseline.add_argument("-o", "--output", required=True, help="folder for model.joblib and cv.json")
     baseline.add_argument(
         "--seed", type=int, default=0, help="seed of the cross-validation folds and the random forest"
+    )
+    baseline.add_argument(
+        "--features",
+        choices=["kmers", "gc"],
+        default="kmers",
+        help="kmers: k = 1..5 frequencies; gc: the sequence's GC share alone (logistic regression)",
     )
     baseline.set_defaults(handler=run_baseline)
 
@@ -365,20 +374,21 @@ def _predictions(args, model, tokenizer, records):
     )
 
 
-def run_scan(args) -> int:
-    from .scan import ScanSettings, scan
+def _scan_settings(args, **calling):
+    """The settings of scan's or background's options; `calling`: scan's options for calling windows."""
+    from .scan import ScanSettings
 
-    settings = ScanSettings(
-        window=args.window,
-        stride=args.stride,
-        max_n_fraction=args.max_n,
-        threshold=args.threshold,
-        batch_size=args.batch_size,
-        precision=args.precision,
-        compile=args.compile,
-        background_rate=args.background_rate,
-        bedgraph_value=args.bedgraph_value,
+    windows = {"window": args.window, "stride": args.stride, "max_n_fraction": args.max_n}
+    return ScanSettings(
+        **windows, batch_size=args.batch_size, precision=args.precision, compile=args.compile, **calling
     )
+
+
+def run_scan(args) -> int:
+    from .scan import scan
+
+    calling = {"threshold": args.threshold, "background_rate": args.background_rate}
+    settings = _scan_settings(args, **calling, bedgraph_value=args.bedgraph_value)
     summary = scan(
         args.fasta,
         args.output,
@@ -397,19 +407,12 @@ def run_scan(args) -> int:
 
 def run_background(args) -> int:
     from .background import BACKGROUND_FILE, BackgroundError
-    from .scan import ScanSettings, compute_background
+    from .scan import compute_background
 
     if args.output is None and not Path(args.model).is_dir():
         raise BackgroundError(f"{args.model}: not a model folder; give -o for where to write the background")
     output = Path(args.output or Path(args.model) / BACKGROUND_FILE)
-    settings = ScanSettings(
-        window=args.window,
-        stride=args.stride,
-        max_n_fraction=args.max_n,
-        batch_size=args.batch_size,
-        precision=args.precision,
-        compile=args.compile,
-    )
+    settings = _scan_settings(args)
     command = " ".join(["ienhancer-elm", *args.argv])
     background = compute_background(
         args.model, args.genomes, settings, args.device, command, not args.no_progress, args.gc_strata
@@ -501,12 +504,12 @@ def run_baseline(args) -> int:
     from .evaluation import load_split
 
     train = load_split(args.dataset, args.config, "train")
-    chosen = select_baseline(train["sequence"], train["label"], seed=args.seed)
+    chosen = select_baseline(train["sequence"], train["label"], seed=args.seed, features=args.features)
     folder = Path(args.output)
     folder.mkdir(parents=True, exist_ok=True)
-    saved = {key: chosen[key] for key in ("model", "chosen", "params")} | {"threshold": 0.5}
+    saved = {key: chosen[key] for key in ("model", "features", "chosen", "params")} | {"threshold": 0.5}
     joblib.dump(saved, folder / "model.joblib")
-    summary = {key: chosen[key] for key in ("chosen", "params", "cv_auc_by_candidate", "cv_metrics")}
+    summary = {key: chosen[key] for key in ("features", "chosen", "params", "cv_auc_by_candidate", "cv_metrics")}
     summary |= {"dataset": args.dataset, "config": args.config, "seed": args.seed, "threshold": 0.5}
     (folder / "cv.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary, indent=2))

@@ -8,10 +8,18 @@ from pathlib import Path
 import numpy as np
 
 from .files import sha256_of
+from .metrics import (  # scikit-learn is imported only when a metric is computed
+    GC_MATCHED,
+    gc_matched_auc_with_interval,
+    gc_matched_difference,
+    metrics_with_intervals,
+    paired_differences,
+    shown_metrics,
+)
 from .modeling_ienhancer_elm import DECISION_THRESHOLD
 from .paths import DEFAULT_DATASET, MODEL_FOR_CONFIG, default_dataset_folder, resolve_model
 from .predict import load_model, predict_records
-from .sequences import Record
+from .sequences import Record, gc_fraction
 
 # The benchmark configs, each with its label names (label 0, label 1).
 CLASS_NAMES = {
@@ -94,7 +102,7 @@ class BaselineScorer:
         )  # a file this package wrote (`ienhancer-elm release baseline`); never load untrusted pickles
         self.model, self.threshold = saved["model"], saved["threshold"]
         self.description = {
-            "kind": "k-mer spectrum baseline",
+            "kind": "GC share baseline" if saved.get("features") == "gc" else "k-mer spectrum baseline",
             "source": str(path),
             "chosen": saved["chosen"],
             "params": saved["params"],
@@ -120,10 +128,9 @@ def evaluate(
     With `against` (a second scorer), also the paired difference of every figure, this model minus that one.
     `command` (how the report was made) is recorded as given.
     """
-    from .metrics import metrics_with_intervals, paired_differences  # scikit-learn: the `data` extra
-
     rows = load_split(dataset, config, split)
     labels, in_train = np.array(rows["label"]), np.array(rows["in_train"])
+    gc = np.array([gc_fraction(sequence) for sequence in rows["sequence"]])
     probabilities = scorer.score(rows["id"], rows["sequence"])
     subsets = {"all": np.ones(len(labels), bool), "without_in_train": ~in_train}
     report = {
@@ -138,6 +145,7 @@ def evaluate(
         "bootstrap": {"resamples": n_resamples, "seed": seed},
         "results": {
             name: metrics_with_intervals(labels[mask], probabilities[mask], scorer.threshold, n_resamples, seed)
+            | {GC_MATCHED: gc_matched_auc_with_interval(labels[mask], probabilities[mask], gc[mask], n_resamples, seed)}
             for name, mask in subsets.items()
         },
         "command": command,
@@ -150,16 +158,19 @@ def evaluate(
             "against": against.description,
             "against_threshold": against.threshold,
             "results": {
-                name: paired_differences(labels[mask], probabilities[mask], theirs[mask], thresholds, n_resamples, seed)
+                name: _paired(labels[mask], probabilities[mask], theirs[mask], gc[mask], thresholds, n_resamples, seed)
                 for name, mask in subsets.items()
             },
         }
     return report
 
 
-def format_table(report: dict) -> str:
-    from .metrics import shown_metrics
+def _paired(labels, ours, theirs, gc, thresholds, n_resamples, seed) -> dict:
+    differences = paired_differences(labels, ours, theirs, thresholds, n_resamples, seed)
+    return differences | {GC_MATCHED: gc_matched_difference(labels, ours, theirs, gc, n_resamples, seed)}
 
+
+def format_table(report: dict) -> str:
     names = shown_metrics(report["results"])
     lines = [_table(report["results"], "subset", names)]
     if "difference" in report:

@@ -28,7 +28,7 @@ CITATION = """@article{li2023ienhancerelm,
 }"""
 
 
-def _read_json(path: Path) -> dict:
+def read_json_or_empty(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
@@ -91,7 +91,7 @@ def _model_index(repo_id: str, evaluations: list[dict]) -> list[str]:
     return lines
 
 
-def _figure(entry, number: str = "{:.3f}") -> str:
+def figure_cell(entry, number: str = "{:.3f}") -> str:
     if not isinstance(entry, dict) or entry.get("value") is None or math.isnan(entry["value"]):
         return "undefined (one class)"
     low, high = entry["ci95"]
@@ -109,11 +109,11 @@ def results_table(evaluations: list[dict]) -> str:
     notes = []
     for report in evaluations:
         split = f"{report['dataset']['config']} {report['dataset']['split']}"
-        rows += _subset_rows(split, report["results"], names)
+        rows += subset_rows(split, report["results"], names)
         if "difference" in report:
             against = report["difference"]["against"]
             suffix = f": this model minus the {against['kind']}"
-            rows += _subset_rows(split, report["difference"]["results"], names, suffix, "{:+.3f}")
+            rows += subset_rows(split, report["difference"]["results"], names, suffix, "{:+.3f}")
             notes.append(
                 f'Rows "minus" are paired bootstrap differences against {_describe(against)}, at its threshold '
                 f"{report['difference']['against_threshold']}; both are scored on the same resampled sequences, "
@@ -128,12 +128,12 @@ def _shown(evaluations: list[dict]) -> tuple[str, ...]:
     return max((shown_metrics(report["results"]) for report in evaluations), key=len, default=METRICS)
 
 
-def _subset_rows(split: str, results: dict, names, suffix: str = "", number: str = "{:.3f}") -> list[str]:
+def subset_rows(split: str, results: dict, names, suffix: str = "", number: str = "{:.3f}") -> list[str]:
     rows = []
     for subset, label in SUBSETS:
         figures = results.get(subset)
         if figures:
-            cells = " | ".join(_figure(figures.get(metric), number) for metric in names)
+            cells = " | ".join(figure_cell(figures.get(metric), number) for metric in names)
             rows.append(f"| {split} | {label}{suffix} | {figures['n']} | {cells} |")
     return rows
 
@@ -297,10 +297,10 @@ def render_model_card(folder: str | Path, evaluations: list[dict], repo_id: str,
         kmers=", ".join(map(str, config.kmers)),
         sizes=size_line,
         input=input_line(config, _tokenizer_max_length(folder)),
-        recipe=RECIPES[_read_json(folder / "cv_results.json").get("benchmark", "ienhancer2l")],
+        recipe=RECIPES[read_json_or_empty(folder / "cv_results.json").get("benchmark", "ienhancer2l")],
         threshold=config.threshold,
         slope=f"{config.calibration_slope:.3g}",
-        spectrum=spectrum_paragraph(config, _read_json(folder / "cv_results.json")),
+        spectrum=spectrum_paragraph(config, read_json_or_empty(folder / "cv_results.json")),
         benchmark=benchmark_sections(folder, evaluations, config),
         citation=CITATION,
     )
@@ -329,12 +329,12 @@ def spectrum_paragraph(config: IEnhancerELMConfig, cv: dict) -> str:
 
 def benchmark_sections(folder: Path, evaluations: list[dict], config: IEnhancerELMConfig) -> str:
     """Data, procedure, results and limitations, written for the benchmark the model was trained on."""
-    cv = _read_json(folder / "cv_results.json")
+    cv = read_json_or_empty(folder / "cv_results.json")
     benchmark = cv.get("benchmark", "ienhancer2l")
     template = (Path(__file__).parent / "templates" / f"benchmark_{benchmark}.md").read_text(encoding="utf-8")
     return template.format(
         cv=cv_section(cv),
-        training=training_section(_read_json(folder / "training.json")),
+        training=training_section(read_json_or_empty(folder / "training.json")),
         results=results_table(evaluations) if evaluations else "Not evaluated yet.\n",
         background=background_section(folder),
         dataset=DATASET_REPO,
@@ -377,7 +377,7 @@ def _spectrum_reading(config: IEnhancerELMConfig) -> str:
 
 
 def _tokenizer_max_length(folder: Path) -> int:
-    saved = _read_json(folder / "tokenizer_config.json")
+    saved = read_json_or_empty(folder / "tokenizer_config.json")
     return int(saved.get("model_max_length", 512))
 
 

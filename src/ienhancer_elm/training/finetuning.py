@@ -30,7 +30,7 @@ from ..models import IEnhancerELMConfig, IEnhancerELMForSequenceClassification, 
 from ..sequences import reverse_complement
 from .arguments import MemberSize, RunSettings
 from .loop import finish, hardware, make_accelerator, train
-from .negatives import benchmark_sequences, fasta_windows
+from .negatives import benchmark_sequences, dinucleotide_shuffles, fasta_windows
 
 
 @dataclass(kw_only=True)
@@ -103,6 +103,13 @@ class FinetuneArguments(MemberSize, RunSettings):
     )
     extra_negatives_per_sequence: float = field(
         default=1.0, metadata={"help": "windows drawn per training sequence, with --extra_negatives"}
+    )
+    shuffled_negatives: int = field(
+        default=0,
+        metadata={
+            "help": "this many dinucleotide shuffles of each training positive join the training rows as negatives "
+            "(never the validation fold): same composition, no motifs, so the member must learn more than composition"
+        },
     )
     eval_batch_size: int = 64
     patience: int = 5
@@ -196,16 +203,22 @@ def crop_ends(item: dict[int, torch.Tensor], left: int, right: int) -> dict[int,
 
 def with_extra_negatives(args: FinetuneArguments, sequences, labels):
     """The training rows plus windows of `args.extra_negatives` labelled 0 (`negatives.fasta_windows`), drawn
-    without replacement with the run's seed; the same windows in every epoch."""
-    if not args.extra_negatives:
-        return list(sequences), np.asarray(labels)
-    pool = fasta_windows(args.extra_negatives, benchmark_sequences(args.dataset, args.config))[0]
+    without replacement with the run's seed, and `args.shuffled_negatives` shuffles of each positive; the same
+    rows in every epoch."""
+    sequences, labels = list(sequences), np.asarray(labels)
     count = round(args.extra_negatives_per_sequence * len(sequences))
+    if args.shuffled_negatives:
+        positives = [s for s, label in zip(sequences, labels) if label == 1]
+        shuffles = dinucleotide_shuffles(positives, args.shuffled_negatives, args.seed)
+        sequences, labels = sequences + shuffles, np.concatenate([labels, np.zeros(len(shuffles), labels.dtype)])
+    if not args.extra_negatives:
+        return sequences, labels
+    pool = fasta_windows(args.extra_negatives, benchmark_sequences(args.dataset, args.config))[0]
     if count > len(pool):
         raise ValueError(f"{count} extra negatives asked for, but the FASTA files hold only {len(pool)} windows")
     picked = np.random.default_rng(args.seed).choice(len(pool), size=count, replace=False)
     negatives = [pool[i] for i in sorted(picked)]
-    return list(sequences) + negatives, np.concatenate([labels, np.zeros(count, dtype=np.asarray(labels).dtype)])
+    return sequences + negatives, np.concatenate([labels, np.zeros(count, dtype=labels.dtype)])
 
 
 def with_reverse_complements(sequences, labels):

@@ -18,20 +18,18 @@ import torch
 from torch import nn
 
 from ..modeling_ienhancer_elm import mean_of_kmer_states
+from ..sequences import read_records
+from .finetuning import stratified_folds
 
 
 def shipped_held_out_fold(labels) -> tuple[np.ndarray, np.ndarray]:
     """(rows the shipped members trained on, rows they never saw): fold 0 of the recipe's 5 stratified folds,
     seed 42 (`training/configs/finetune_*.json`)."""
-    from .finetuning import stratified_folds
-
     return stratified_folds(labels, 5, 42)[0]
 
 
 def genome_windows(path, window: int = 200, stride: int = 200, max_n: float = 0.1) -> list[str]:
     """Upper-case windows of a FASTA file on the stride grid, those with more than `max_n` N left out."""
-    from ..sequences import read_records
-
     windows = []
     for record in read_records(path):
         sequence = record.sequence.upper()

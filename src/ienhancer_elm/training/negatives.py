@@ -1,4 +1,6 @@
-"""Extra negatives for fine-tuning: windows of FASTA files (plain genome, say) that hold no benchmark sequence."""
+"""Extra negatives for fine-tuning: windows of FASTA files (plain genome, say) that hold no benchmark sequence,
+and dinucleotide shuffles of the positives (the field's control for composition: every base and dinucleotide
+count kept, motifs destroyed), which a model can only tell from enhancers by what is not composition."""
 
 from __future__ import annotations
 
@@ -24,3 +26,19 @@ def fasta_windows(paths, excluded, window: int = 200, stride: int = 200) -> tupl
 def benchmark_sequences(dataset: str, config: str) -> set[str]:
     """Every sequence of a benchmark config, both splits: what extra negatives must not hold."""
     return {sequence for split in ("train", "test") for _, sequence in dataset_records(dataset, config, split)}
+
+
+def dinucleotide_shuffles(sequences, per_sequence: int = 1, seed: int = 0) -> list[str]:
+    """`per_sequence` dinucleotide shuffles of each sequence (tangermeme's Euler-path shuffle: the first and last
+    base and every dinucleotide count kept), in input order; a sequence with letters other than ACGT is refused."""
+    from tangermeme.ersatz import dinucleotide_shuffle  # the `train` extra
+    from tangermeme.utils import characters, one_hot_encode
+
+    shuffles = []
+    for index, sequence in enumerate(sequences):
+        sequence = sequence.upper()
+        if set(sequence) - set("ACGT"):
+            raise ValueError(f"sequence {index}: only A, C, G, T can be dinucleotide-shuffled")
+        drawn = dinucleotide_shuffle(one_hot_encode(sequence).unsqueeze(0), n=per_sequence, random_state=seed + index)
+        shuffles += [characters(one_hot) for one_hot in drawn[0]]
+    return shuffles

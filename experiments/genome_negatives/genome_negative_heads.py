@@ -1,25 +1,25 @@
 """Can the layer-1 model learn to tell enhancers from ordinary genome? Heads refitted with genome windows as
 extra negatives, compared with the shipped heads on held-out data.
 
-python training/genome_negative_heads.py      # after training/refit_heads.py (it reuses its cached features)
+python experiments/genome_negatives/genome_negative_heads.py   # after training/refit_heads.py (its cached features)
 
 Encoders frozen (the shipped layer-1 members); heads of the shape and settings chosen by refit_heads.py,
 fitted on folds 1-4 of the training split plus 200 bp windows of the hg38 slice (a background piece) as
 negatives, one genome window for each training sequence. Held out: (a) fold 0's enhancers against windows of
 the chr21 contigs, the genome piece kept out of every fitting step (AUC); (b) fold 0 itself (AUC). The rule
 from issue 16: a genome-aware model ships only if it gains at least 0.02 on (a) and loses at most 0.01 on (b).
-Writes results/experiments/genome-negative-heads.json.
+Writes experiments/genome_negatives/genome-negative-heads.json.
 """
 
 import json
 from pathlib import Path
 
 import numpy as np
+from genome_check import HELD_OUT_GENOME, genome_check, verdict  # this folder's library
 
 from ienhancer_elm.evaluation import load_split
 from ienhancer_elm.paths import DEFAULT_DATASET
 from ienhancer_elm.predict import load_model
-from ienhancer_elm.training.genome_check import HELD_OUT_GENOME, genome_check, verdict
 from ienhancer_elm.training.heads import (
     HeadSettings,
     fit_head,
@@ -78,9 +78,9 @@ def main():
             "with genome negatives": genome_check(labels[held_rows], *with_genome),
         },
         **verdict(labels[held_rows], plain=plain, with_genome=with_genome),
-        "command": "python training/genome_negative_heads.py",
+        "command": "python experiments/genome_negatives/genome_negative_heads.py",
     }
-    Path("results/experiments/genome-negative-heads.json").write_text(json.dumps(out, indent=2) + "\n")
+    Path("experiments/genome_negatives/genome-negative-heads.json").write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))
 
 

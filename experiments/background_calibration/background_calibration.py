@@ -1,6 +1,6 @@
 """Is the shipped layer-1 model's genomic background calibrated? Called shares at nominal rates on held-out DNA.
 
-    python docs/background_calibration.py   # writes results/background-calibration-layer1.json
+    python experiments/background_calibration/background_calibration.py   # writes background-calibration-layer1.json
 
 On genomic DNA the model's score follows GC content (their correlation over the background's windows is
 reported), so the background compares each score only with background windows of its own GC stratum. How
@@ -15,7 +15,7 @@ as users scan (window 200, stride 50, default precision), and the share of its w
 most 0.001, 0.01 and 0.05 is counted against the shipped background (its GC strata), with 95% intervals from
 resampling its contigs, and against the same windows pooled (one stratum), for comparison; 1,000 random 200 bp
 sequences (seed 0) go through `predict`.
-docs/scanning.md renders the tables (`python docs/figures.py`).
+docs/scanning.md and the README render the tables (this folder's figures.py, through `python docs/figures.py`).
 """
 
 from __future__ import annotations
@@ -31,14 +31,15 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
 MODEL = "models/ienhancer-elm-layer1"
 HELD_OUT = "data/genome/grch38_chr21_contigs.fa.gz"
 RATES = (0.001, 0.01, 0.05)
 CHOICE_RATES = (0.01, 0.05)
 SCAN_STRIDE = 50  # the scan's default, as users scan
 CANDIDATE_STRATA = (1, 5, 10, 20)
-OUTPUT = REPO / "results" / "background-calibration-layer1.json"
+OUTPUT = HERE / "background-calibration-layer1.json"
 
 
 def cli(*arguments: str) -> None:
@@ -171,7 +172,7 @@ def main() -> None:
         "called_share_held_out_pooled": shares(pooled.p_values(scores)),
         "random_sequences": len(random_p),
         "called_share_random": shares(random_p),
-        "command": "python docs/background_calibration.py",
+        "command": "python experiments/background_calibration/background_calibration.py",
     }
     OUTPUT.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

@@ -1,6 +1,6 @@
 """The NHLF length leak: what sequence length alone achieves, and whether the NHLF model leans on it.
 
-python training/nhlf_length_leak.py [--model models/ienhancer-elm-nhlf]
+python experiments/nhlf_length_leak/nhlf_length_leak.py [--model models/ienhancer-elm-nhlf]
     [--whole results/ienhancer-elm-nhlf-test.json]
 
 In this copy of Enhancer-IF every enhancer is 1 (mod 10) bp long and every non-enhancer 6 (mod 10). Two
@@ -8,8 +8,8 @@ classifiers on length alone are fitted on the training split and scored on the t
 on (a) the length's last digit (one-hot) and (b) the length itself. The model is then scored on the central
 400 bp of every test sequence, where every sequence has the same length, and its AUC compared with the one on
 whole sequences that `ienhancer-elm evaluate` recorded (`--whole`); the k-mer baseline, which sees no length,
-is scored both ways too. Part of the release (training/release.sh):
-it reads the test split, after every choice was made. Writes results/nhlf-length-leak.json.
+is scored both ways too. Part of the release (training/release_nhlf.sh): it reads the test split, after every
+choice was made. Writes experiments/nhlf_length_leak/nhlf-length-leak.json; docs/nhlf.md renders it.
 """
 
 import argparse
@@ -75,7 +75,7 @@ def main():
     parser.add_argument("--model", default="models/ienhancer-elm-nhlf")
     parser.add_argument("--whole", default="results/ienhancer-elm-nhlf-test.json")
     parser.add_argument("--baseline", default="runs/baseline-enhancer_if_nhlf/model.joblib")
-    parser.add_argument("-o", "--output", default="results/nhlf-length-leak.json")
+    parser.add_argument("-o", "--output", default="experiments/nhlf_length_leak/nhlf-length-leak.json")
     args = parser.parse_args()
     train, test = (load_split(DEFAULT_DATASET, CONFIG, split) for split in ("train", "test"))
     model, tokenizer = load_model(args.model, "cpu", precision="fp32")  # as `evaluate` scores
@@ -85,7 +85,7 @@ def main():
     on_central = metrics_with_intervals(labels, np.array([row.probability for row in rows]))
     whole = json.loads(Path(args.whole).read_text(encoding="utf-8"))["results"]["all"]
     report = {
-        "command": "python training/nhlf_length_leak.py",
+        "command": "python experiments/nhlf_length_leak/nhlf_length_leak.py",
         "model": args.model,
         "test": {"n": int(len(labels)), "positives": int(labels.sum())},
         "length_alone": length_classifiers(train, test),

@@ -2,11 +2,11 @@
 (issue 16, item 4), on held-out data: (a) fold 0's enhancers against windows of the chr21 contigs, the genome
 piece kept out of every fitting step, and (b) fold 0 itself.
 
-bash training/genome_negative_members.sh [ACCELERATE_CONFIG] [--field value ...]   # the fine-tunes
-python training/genome_negative_members.py [--device cuda]                          # this comparison
+bash experiments/genome_negatives/genome_negative_members.sh [ACCELERATE_CONFIG] [--field value ...]  # fine-tunes
+python experiments/genome_negatives/genome_negative_members.py [--device cuda]                         # comparison
 
 Every member whose two runs are in runs/ is scored and its scores saved to
-results/experiments/genome-negative-members/k{k}.json, unless the saved scores came from these very checkpoints
+experiments/genome_negatives/genome-negative-members/k{k}.json, unless the saved scores came from these very checkpoints
 and held-out inputs (--rescore scores them all again, after a change to the scoring code); the comparison then
 reads every saved member, so that members trained in different sessions add up. The rule decides once all four
 members are there; before that the report says `"ships": null`. Each set is scored as the mean of its members'
@@ -14,7 +14,7 @@ probabilities, both sets by this script with the same code, so that like is comp
 member, no refitted heads).
 Each member's epoch was chosen on fold 0, the fold (b) is measured on, in both sets alike, which flatters (b)
 for both. The chr21 windows are those without N and without a benchmark sequence inside, as the training
-negatives were chosen. Writes results/experiments/genome-negative-members.json.
+negatives were chosen. Writes experiments/genome_negatives/genome-negative-members.json.
 """
 
 import argparse
@@ -22,6 +22,21 @@ import json
 from pathlib import Path
 
 import numpy as np
+from genome_check import (  # this folder's library: Python puts a script's folder on sys.path
+    ALL_MEMBERS,
+    HELD_OUT_GENOME,
+    PLAIN,
+    WITH_GENOME,
+    add_to_member_record,
+    checkpoint_sha256,
+    compare_members,
+    inputs_fingerprint,
+    load_member_scores,
+    recorded_negatives,
+    refuse_unlike_arms,
+    save_member_scores,
+    scores_up_to_date,
+)
 
 from ienhancer_elm.evaluation import load_split
 from ienhancer_elm.models import IEnhancerELMForSequenceClassification, KmerTokenizer
@@ -29,26 +44,11 @@ from ienhancer_elm.paths import DEFAULT_DATASET
 from ienhancer_elm.runtime import pick_device
 from ienhancer_elm.training.ensemble import logged_seconds
 from ienhancer_elm.training.finetuning import EncodedSequences, member_probabilities
-from ienhancer_elm.training.genome_check import (
-    ALL_MEMBERS,
-    HELD_OUT_GENOME,
-    PLAIN,
-    WITH_GENOME,
-    add_to_member_record,
-    benchmark_sequences,
-    checkpoint_sha256,
-    compare_members,
-    inputs_fingerprint,
-    load_member_scores,
-    ordinary_genome_windows,
-    refuse_unlike_arms,
-    save_member_scores,
-    scores_up_to_date,
-)
 from ienhancer_elm.training.heads import shipped_held_out_fold
+from ienhancer_elm.training.negatives import benchmark_sequences, fasta_windows
 
 RUNS = {PLAIN: "training/configs/finetune_k{k}_layer1.json", WITH_GENOME: "runs/genome_negatives_k{k}_layer1"}
-OUTPUT = Path("results/experiments/genome-negative-members.json")
+OUTPUT = Path("experiments/genome_negatives/genome-negative-members.json")
 
 
 def run_folder(variant: str, k: int) -> Path:
@@ -102,8 +102,7 @@ def score_member(k: int, fold_sequences, genome_windows, checkpoints: dict[str, 
             "checkpoint_sha256": checkpoints[variant],
             "best_epoch": summary["best_epochs"]["0"],
             "hardware": summary["hardware"],
-            "genome_negatives": arguments[variant].get("genome_negatives", []),
-            "genome_negatives_per_sequence": arguments[variant].get("genome_negatives_per_sequence"),
+            **recorded_negatives(arguments[variant]),
             "fold_scores": scores(checkpoint, fold_sequences, device),
             "genome_scores": scores(checkpoint, genome_windows, device),
         }
@@ -122,9 +121,8 @@ def main():
     labels = np.asarray(train["label"])
     held_rows = shipped_held_out_fold(labels)[1]
     fold_labels, fold_sequences = labels[held_rows], [train["sequence"][i] for i in held_rows]
-    held_out_genome, contigs = ordinary_genome_windows(
-        [HELD_OUT_GENOME], benchmark_sequences(DEFAULT_DATASET, "layer1")
-    )
+    # the windows the training negatives were drawn as (finetune.py --extra_negatives): no N, no benchmark sequence
+    held_out_genome, contigs = fasta_windows([HELD_OUT_GENOME], benchmark_sequences(DEFAULT_DATASET, "layer1"))
     fingerprint = inputs_fingerprint(fold_sequences, held_out_genome)
     checkpoints = {
         k: {variant: checkpoint_sha256(best_checkpoint(variant, k)) for variant in RUNS}
@@ -140,7 +138,9 @@ def main():
         add_to_member_record(k, training_times(k))
     members = load_member_scores(fingerprint)
     if not members:
-        raise SystemExit("no member has both fine-tunes yet: bash training/genome_negative_members.sh first")
+        raise SystemExit(
+            "no member has both fine-tunes yet: bash experiments/genome_negatives/genome_negative_members.sh first"
+        )
     report = {
         "held_out_genome": HELD_OUT_GENOME,
         "held_out_genome_windows": len(held_out_genome),
@@ -148,7 +148,8 @@ def main():
         "held_out_enhancers": int(fold_labels.sum()),
         "held_out_fold": len(held_rows),
         **compare_members(fold_labels, members, genome_groups=contigs),
-        "command": "bash training/genome_negative_members.sh; python training/genome_negative_members.py",
+        "command": "bash experiments/genome_negatives/genome_negative_members.sh; "
+        "python experiments/genome_negatives/genome_negative_members.py",
     }
     OUTPUT.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps({key: value for key, value in report.items() if key != "results"}, indent=2))

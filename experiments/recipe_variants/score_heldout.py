@@ -1,11 +1,14 @@
-"""Held-out AUC of fine-tuning runs, rescored in fp32, alone and averaged; optionally on both strands.
+"""Which variants of the recipe beat it? Held-out AUC of fine-tuning runs, rescored in fp32, alone and averaged;
+optionally on both strands.
 
-python training/score_heldout.py runs/finetune_k3_layer1 runs/finetune_k4_layer1 ... [--config layer1]
-                                 [--reverse-complement] [-o heldout.json]
+python experiments/recipe_variants/score_heldout.py runs/finetune_k3_layer1 runs/finetune_k4_layer1 ...
+    [--config layer1] [--reverse-complement] [-o experiments/recipe_variants/NAME.json]
 
 Each run's best fold model scores the fold it was validated on (sequences it never trained on), so
 experiments are compared on held-out training data only; the test split is never read. With
-`--reverse-complement` each sequence is also scored on the other strand and the two averaged.
+`--reverse-complement` each sequence is also scored on the other strand and the two averaged. The reports of
+the variants tried are in this folder (and long_pretraining/); table.json lists them for the table in
+docs/experiments.md.
 """
 
 import argparse

@@ -1,6 +1,6 @@
 """How often the shipped models give the very same score: the share of the single most common value.
 
-    python docs/score_ties.py [--layers layer1 layer2] [--precisions auto fp32]   # results/score-ties.json
+    python experiments/score_ties/score_ties.py [--layers layer1 layer2] [--precisions auto fp32]   # score-ties.json
 
 For the ensemble and each member, through `predict_records` as `ienhancer-elm predict` runs it, in the
 default precision (`auto`: bf16 weights where the CPU or GPU has bf16 units) and in fp32, on three probes:
@@ -27,9 +27,10 @@ from ienhancer_elm.runtime import bf16_supported, pick_device
 from ienhancer_elm.sequences import Record
 from ienhancer_elm.training.heads import genome_windows, modal_share, shipped_held_out_fold
 
-REPO = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
 GENOME = REPO / "data" / "genome" / "hg38_chr2_1-2333275.fa.gz"
-OUTPUT = REPO / "results" / "score-ties.json"
+OUTPUT = HERE / "score-ties.json"
 
 
 def probes(layer: str) -> dict[str, list[str]]:
@@ -58,7 +59,7 @@ def main() -> None:
     parser.add_argument("--layers", nargs="+", default=["layer1", "layer2"])
     parser.add_argument("--precisions", nargs="+", default=["auto", "fp32"], choices=["auto", "fp32"])
     args = parser.parse_args()
-    command = " ".join(["python docs/score_ties.py", *sys.argv[1:]])
+    command = " ".join(["python experiments/score_ties/score_ties.py", *sys.argv[1:]])
     report = {"command": command, "device": str(pick_device()), "layers": {}}
     report["auto_is_bf16"] = bf16_supported(pick_device())
     for layer in args.layers:

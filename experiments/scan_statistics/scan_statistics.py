@@ -1,11 +1,12 @@
 """What a genome looks like to the shipped layer-1 model: the share of windows it calls, and random DNA.
 
-    python docs/scan_statistics.py      # writes results/scan-statistics-layer1.json (a few minutes on 2 cores)
+    python experiments/scan_statistics/scan_statistics.py   # writes scan-statistics-layer1.json (minutes on 2 cores)
 
 Scans the hg38 slice in data/genome (stride 200, calls at the benchmark threshold 0.5, the scan's defaults
 otherwise) and predicts 100 random 200 bp sequences (seed 0); also counts the slice's windows with background
 p-value at most 0.01 (the slice is one of the background's pieces, so that share is about 0.01 by
-construction). docs/scanning.md renders its figures from the JSON (`python docs/figures.py`).
+construction). docs/scanning.md renders its figures from the JSON (this folder's figures.py, through
+`python docs/figures.py`).
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
 GENOME = "data/genome/hg38_chr2_1-2333275.fa.gz"
-OUTPUT = REPO / "results" / "scan-statistics-layer1.json"
+OUTPUT = HERE / "scan-statistics-layer1.json"
 
 
 def cli(*arguments: str) -> None:
@@ -73,7 +75,7 @@ def main() -> None:
         "regions": len(regions),
         "random_sequences": len(labels),
         "random_called_enhancer": labels.count("enhancer"),
-        "commands": "python docs/scan_statistics.py",
+        "commands": "python experiments/scan_statistics/scan_statistics.py",
     }
     OUTPUT.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

@@ -1,14 +1,26 @@
-"""The held-out measures and the rule by which a layer-1 model trained with genome negatives would ship."""
+"""The held-out measures and the rule by which a layer-1 model trained with genome negatives would ship, and
+the scripts that fine-tune and score the members."""
 
-import importlib.util
 import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from ienhancer_elm.training.ensemble import logged_seconds
-from ienhancer_elm.training.genome_check import (
+from ienhancer_elm.training.negatives import fasta_windows
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))  # the folder's scripts import each other by name, as when run
+
+from genome_check import (  # noqa: E402
     ALL_MEMBERS,
+    CALIBRATION_PIECES,
+    HELD_OUT_GENOME,
     PLAIN,
     WITH_GENOME,
     add_to_member_record,
@@ -18,14 +30,14 @@ from ienhancer_elm.training.genome_check import (
     inputs_fingerprint,
     load_member_scores,
     mean_of_members,
-    ordinary_genome_windows,
+    recorded_negatives,
+    refuse_held_out_genome,
     refuse_unlike_arms,
     save_member_scores,
     scores_up_to_date,
+    training_pieces,
     verdict,
 )
-
-from conftest import REPO
 
 FOLD_LABELS = np.array([1, 1, 1, 0, 0, 0])
 
@@ -73,7 +85,8 @@ def test_contigs_resampled_whole_keep_the_point_and_widen_the_interval():
     assert width["contig"] > width["window"]
 
 
-def test_ordinary_genome_windows_leave_out_n_and_benchmark_sequences_on_either_strand(tmp_path):
+def test_held_out_genome_windows_leave_out_n_and_benchmark_sequences_on_either_strand(tmp_path):
+    """The chr21 windows are drawn as the training negatives are (`finetune.py --extra_negatives`)."""
     from ienhancer_elm.sequences import reverse_complement
 
     rng = np.random.default_rng(2)
@@ -82,22 +95,9 @@ def test_ordinary_genome_windows_leave_out_n_and_benchmark_sequences_on_either_s
     planted = second[420:480]
     fasta = tmp_path / "genome.fa"
     fasta.write_text(f">one\n{first.lower()}\n>two\n{second}\n>short\n{second[:150]}\n")
-    windows, names = ordinary_genome_windows([fasta], {reverse_complement(planted)})
+    windows, names = fasta_windows([fasta], {reverse_complement(planted)})
     assert windows == [first[:200].upper(), first[400:600].upper(), second[:200], second[200:400]]
     assert names == ["one", "one", "two", "two"]
-
-
-def test_calibration_intervals_resample_whole_contigs():
-    spec = importlib.util.spec_from_file_location("calibration", REPO / "docs" / "background_calibration.py")
-    calibration = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(calibration)
-    names = ["a"] * 10 + ["b"] * 10
-    p_values = np.r_[np.full(10, 0.005), np.full(10, 0.5)]  # contig a called whole at 0.01, b never
-    intervals = calibration.contig_intervals(names, p_values, rates=(0.01, 0.001))
-    assert intervals["0.001"] == [0.0, 0.0]
-    assert intervals["0.01"] == [0.0, 1.0]  # two contigs: a resample holds a twice, b twice, or one of each
-    same_contig = calibration.contig_intervals(["a"] * 20, p_values, rates=(0.01,))
-    assert same_contig["0.01"] == [0.5, 0.5]
 
 
 def test_members_saved_in_different_sessions_average_into_one_soft_vote(tmp_path):
@@ -211,9 +211,8 @@ def test_epoch_times_count_an_epoch_logged_twice_once(tmp_path):
 
 
 def test_training_times_read_a_pretraining_folder_and_nothing_for_a_scratch_start(tmp_path, monkeypatch):
-    spec = importlib.util.spec_from_file_location("members", REPO / "training" / "genome_negative_members.py")
-    members = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(members)
+    import genome_negative_members as members
+
     pretraining = tmp_path / "pretrain_k3"
     (pretraining / "member").mkdir(parents=True)
     (pretraining / "corpus.json").write_text(json.dumps({"hardware": "cpu, 2 threads"}))
@@ -232,3 +231,57 @@ def test_training_times_read_a_pretraining_folder_and_nothing_for_a_scratch_star
         "pretraining_hardware": "cpu, 2 threads",
     }
     assert times[WITH_GENOME] == {"epoch_seconds": [160.0]}
+
+
+def test_the_held_out_genome_is_refused_as_training_negatives():
+    refuse_held_out_genome(CALIBRATION_PIECES)
+    with pytest.raises(ValueError, match="grch38_chr21_contigs.fa.gz is the genome piece kept out of every fitting"):
+        refuse_held_out_genome(["elsewhere/grch38_chr21_contigs.fa.gz"])  # wherever it lies
+    assert training_pieces() == CALIBRATION_PIECES
+    with pytest.raises(ValueError, match="kept out of every fitting step"):
+        training_pieces([*CALIBRATION_PIECES, HELD_OUT_GENOME])
+
+
+def test_runs_from_before_and_after_the_option_rename_record_their_negatives_alike():
+    before = {"genome_negatives": ["a.fa"], "genome_negatives_per_sequence": 0.5, "learning_rate": 1e-4}
+    after = {"extra_negatives": ["a.fa"], "extra_negatives_per_sequence": 0.5, "learning_rate": 1e-4}
+    recorded = {"genome_negatives": ["a.fa"], "genome_negatives_per_sequence": 0.5}
+    assert recorded_negatives(before) == recorded_negatives(after) == recorded
+    assert recorded_negatives({"extra_negatives": [], "extra_negatives_per_sequence": 1.0})["genome_negatives"] == []
+    plain = {"output_dir": "runs/a", "learning_rate": 1e-4, "extra_negatives": []}
+    refuse_unlike_arms(3, plain, plain | {"output_dir": "runs/b", "extra_negatives": ["a.fa"]})
+    refuse_unlike_arms(3, before | {"genome_negatives": []}, after)  # a plain run kept from before the rename
+
+
+def test_the_member_script_refuses_the_held_out_piece_first_and_passes_the_others_as_extra_negatives(tmp_path):
+    """genome_negative_members.sh, run in a copy of the files it reads, with `accelerate` replaced by a recorder."""
+    copy = tmp_path / "repo"
+    (copy / "training" / "configs").mkdir(parents=True)
+    shutil.copytree(HERE, copy / "experiments" / "genome_negatives", ignore=shutil.ignore_patterns("*.json", "test_*"))
+    config = HERE.parents[1] / "training" / "configs" / "finetune_k3_layer1.json"
+    shutil.copy(config, copy / "training" / "configs")
+    (tmp_path / "bin").mkdir()
+    recorder = tmp_path / "bin" / "accelerate"
+    recorder.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / "launches"}\n')
+    recorder.chmod(0o755)
+    path = os.pathsep.join([str(tmp_path / "bin"), str(Path(sys.executable).parent), os.environ["PATH"]])
+    environment = os.environ | {"KMERS": "3", "PATH": path}  # the script's `python` is this interpreter
+    script = copy / "experiments" / "genome_negatives" / "genome_negative_members.sh"
+    subprocess.run(["bash", str(script), "--mixed_precision", "no"], env=environment, check=False)
+    assert not (tmp_path / "launches").exists()  # flags before the accelerate config are refused
+    subprocess.run(["bash", str(script), "cpu.yaml", "--mixed_precision", "no"], env=environment, check=True)
+    launches = (tmp_path / "launches").read_text().splitlines()
+    assert launches[0].startswith("launch --config_file cpu.yaml training/pretrain_mlm.py")
+    assert launches[-1] == (
+        "launch --config_file cpu.yaml training/finetune.py training/configs/finetune_k3_layer1.json "
+        "--output_dir runs/genome_negatives_k3_layer1 --extra_negatives "
+        + " ".join(CALIBRATION_PIECES)
+        + " --mixed_precision no"
+    )
+    (copy / "experiments" / "genome_negatives" / "genome_check.py").write_text(
+        (HERE / "genome_check.py").read_text().replace(CALIBRATION_PIECES[0], HELD_OUT_GENOME)
+    )
+    (tmp_path / "launches").unlink()
+    refused = subprocess.run(["bash", str(script)], env=environment, capture_output=True, text=True)
+    assert refused.returncode != 0 and "kept out of every fitting step" in refused.stderr
+    assert not (tmp_path / "launches").exists()

@@ -3,10 +3,13 @@
 # long one (pretrain_long_k*.json), each followed by the recipe's fine-tuning on fold 0 of both layers,
 # compared on that fold's held-out training sequences (the test split is never read). Sized for one GPU:
 # every run of a stage shares it at once.
-#   bash training/compare_pretraining.sh [ACCELERATE_CONFIG]   (default: training/accelerate/single_gpu.yaml)
-# Writes runs/pretrain{,_long}_k*, runs/preview_{short,long}_k*_layer*, results/experiments/*-gpu-pretraining-*.json
+#   bash experiments/long_pretraining/compare_pretraining.sh [ACCELERATE_CONFIG]
+#   (default: training/accelerate/single_gpu.yaml)
+# Writes runs/pretrain{,_long}_k*, runs/preview_{short,long}_k*_layer* and this folder's *-gpu-pretraining-*.json
+# (rendered in docs/experiments.md); gpu-pretraining-curves.json holds each pretraining run's corpus.json (less its
+# arguments) with the epochs its metrics.jsonl logged, gathered from runs/ by hand.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 accelerate_config=${1:-training/accelerate/single_gpu.yaml}
 kmers=${KMERS:-3 4 5 6}
 launch() { python -m accelerate.commands.launch --config_file "$accelerate_config" --num_cpu_threads_per_process 2 "$@"; }
@@ -40,7 +43,8 @@ EOF
     done
     finish
     for pretraining in short long; do
-        python training/score_heldout.py $(for k in $kmers; do echo "runs/preview_${pretraining}_k${k}_$layer"; done) \
-            --config "$layer" -o "results/experiments/$layer-gpu-pretraining-$pretraining.json"
+        python experiments/recipe_variants/score_heldout.py \
+            $(for k in $kmers; do echo "runs/preview_${pretraining}_k${k}_$layer"; done) \
+            --config "$layer" -o "experiments/long_pretraining/$layer-gpu-pretraining-$pretraining.json"
     done
 done

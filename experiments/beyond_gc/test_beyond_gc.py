@@ -1,0 +1,22 @@
+"""The beyond-GC experiment's rule and comparison, on hand-made inputs."""
+
+import numpy as np
+from beyond_gc import compare, ships
+
+
+def test_the_rule_needs_the_gc_matched_gain_and_tolerates_a_small_auc_loss():
+    assert ships(gc_matched_gain=0.03, auc_loss=0.01)  # both on their bounds
+    assert ships(gc_matched_gain=0.05, auc_loss=-0.02)  # a gain in AUC is no loss
+    assert not ships(gc_matched_gain=0.029, auc_loss=0.0)
+    assert not ships(gc_matched_gain=0.08, auc_loss=0.011)
+
+
+def test_a_candidate_that_reads_a_motif_beside_gc_ships_and_gc_alone_does_not():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([1, 0], 150)
+    gc = np.round(np.concatenate([rng.normal(0.49, 0.05, 150), rng.normal(0.40, 0.05, 150)]) * 200) / 200
+    motif = labels * (rng.random(300) < 0.6)  # a site in 60% of the enhancers
+    rows = compare(labels, gc, {"as shipped": gc + rng.normal(0, 0.01, 300), "motif": gc + 0.1 * motif}, 200)
+    assert "ships" not in rows["as shipped"]
+    assert rows["motif"]["gc_matched_change"]["value"] > 0.03 and rows["motif"]["ships"]
+    assert rows["as shipped"]["gc_matched_auc"]["value"] < 0.6

@@ -1,0 +1,125 @@
+"""What a score knows beyond GC: the GC-matched AUC, and the GC-share baseline."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+from ienhancer_elm.metrics import gc_matched_auc, gc_matched_auc_with_interval, gc_matched_difference
+
+
+def direct_gc_matched_auc(labels, scores, gc, tolerance=0.01):
+    """Pair by pair, as the definition reads."""
+    wins = pairs = 0.0
+    for i, j in itertools.product(range(len(labels)), repeat=2):
+        if labels[i] == 1 and labels[j] == 0 and abs(gc[i] - gc[j]) <= tolerance + 1e-9:
+            pairs += 1
+            wins += 1.0 if scores[i] > scores[j] else 0.5 if scores[i] == scores[j] else 0.0
+    return wins / pairs
+
+
+def test_gc_matched_auc_equals_the_pair_by_pair_count():
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 2, 80)
+    gc = np.round(rng.uniform(0.3, 0.6, 80) * 200) / 200  # whole bases of 200 bp, as in the benchmark
+    scores = np.round(gc + rng.normal(0, 0.05, 80) + 0.05 * labels, 2)  # rounded: ties occur
+    assert gc_matched_auc(labels, scores, gc) == pytest.approx(direct_gc_matched_auc(labels, scores, gc), abs=1e-12)
+
+
+def test_a_difference_of_exactly_two_bases_in_200_counts_as_matched():
+    labels, gc = np.array([1, 0]), np.array([0.47, 0.46])  # 0.47 - 0.46 is 0.010000000000000009 in floats
+    assert gc_matched_auc(labels, np.array([0.9, 0.1]), gc) == 1.0
+    assert np.isnan(gc_matched_auc(labels, np.array([0.9, 0.1]), np.array([0.47, 0.455])))
+
+
+def test_gc_alone_separates_the_classes_yet_scores_half_among_matched_pairs():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([1, 0], 300)
+    gc = np.round(np.concatenate([rng.normal(0.49, 0.05, 300), rng.normal(0.38, 0.05, 300)]) * 200) / 200
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(labels, gc) > 0.85
+    matched = gc_matched_auc(labels, gc, gc)
+    assert 0.5 <= matched < 0.6  # equal GC is a tie; within 2 bases GC orders pairs little better than chance
+    motif = labels * 0.02 + gc  # a score that knows something besides GC
+    assert gc_matched_auc(labels, motif, gc) > 0.9
+
+
+def test_interval_and_paired_difference_resample_whole_sequences():
+    rng = np.random.default_rng(1)
+    labels = np.repeat([1, 0], 100)
+    gc = np.round(rng.uniform(0.35, 0.55, 200) * 200) / 200
+    better = gc + 0.03 * labels + rng.normal(0, 0.02, 200)
+    worse = gc + rng.normal(0, 0.02, 200)
+    report = gc_matched_auc_with_interval(labels, better, gc, n_resamples=200, seed=4)
+    assert report["ci95"][0] < report["value"] < report["ci95"][1] and report["pairs"] > 100
+    assert report == gc_matched_auc_with_interval(labels, better, gc, n_resamples=200, seed=4)  # seeded
+    difference = gc_matched_difference(labels, better, worse, gc, n_resamples=200, seed=4)
+    assert difference["value"] == pytest.approx(gc_matched_auc(labels, better, gc) - gc_matched_auc(labels, worse, gc))
+    assert difference["ci95"][0] > 0  # the paired interval sees the gain
+    same = gc_matched_difference(labels, better, better, gc, n_resamples=50)
+    assert same["value"] == 0 and same["ci95"] == [0.0, 0.0]
+
+
+def test_the_gc_baseline_reads_gc_share_alone_and_evaluate_reports_gc_matched_auc(tmp_path):
+    import joblib
+
+    from ienhancer_elm.cli import main
+    from ienhancer_elm.evaluation import BaselineScorer, evaluate, load_split
+    from ienhancer_elm.sequences import gc_fraction
+
+    from conftest import write_synthetic_dataset
+
+    dataset = write_synthetic_dataset(tmp_path / "data", n_train=64, n_test=32, length=60)
+    assert main(["release", "baseline", "--features", "gc", "--dataset", str(dataset), "-o", str(tmp_path / "gc")]) == 0
+    saved = joblib.load(tmp_path / "gc" / "model.joblib")
+    assert saved["features"] == "gc" and saved["chosen"] == "gc_share_logistic_regression"
+    test = load_split(str(dataset), "layer1", "test")
+    gc = np.array([gc_fraction(s) for s in test["sequence"]])
+    scorer = BaselineScorer(str(tmp_path / "gc" / "model.joblib"))
+    probabilities = scorer.score(test["id"], test["sequence"])
+    slope = saved["model"][-1].coef_[0, 0]
+    assert np.all(np.diff(probabilities[np.argsort(gc)]) * np.sign(slope) >= -1e-12)  # a function of GC alone
+    report = evaluate(scorer, str(dataset), "layer1", "test", n_resamples=50)
+    figures = report["results"]["all"]["AUC_GC"]
+    assert figures["value"] == pytest.approx(gc_matched_auc(test["label"], probabilities, gc))
+    assert figures["pairs"] == int(
+        sum(
+            abs(a - b) <= 0.01 + 1e-9
+            for a, la in zip(gc, test["label"])
+            for b, lb in zip(gc, test["label"])
+            if la == 1 and lb == 0
+        )
+    )
+
+
+def dinucleotide_counts(sequence):
+    from collections import Counter
+
+    return Counter(sequence[i : i + 2] for i in range(len(sequence) - 1))
+
+
+def test_dinucleotide_shuffles_keep_every_dinucleotide_count_and_the_ends():
+    from ienhancer_elm.training.negatives import dinucleotide_shuffles
+
+    rng = np.random.default_rng(2)
+    sequences = ["".join(rng.choice(list("ACGT"), 200)) for _ in range(5)]
+    shuffles = dinucleotide_shuffles(sequences, per_sequence=3, seed=1)
+    assert len(shuffles) == 15 and shuffles == dinucleotide_shuffles(sequences, per_sequence=3, seed=1)
+    for index, shuffle in enumerate(shuffles):
+        original = sequences[index // 3]
+        assert dinucleotide_counts(shuffle) == dinucleotide_counts(original)
+        assert (shuffle[0], shuffle[-1]) == (original[0], original[-1])
+    assert sum(shuffle != sequences[i // 3] for i, shuffle in enumerate(shuffles)) == 15
+    with pytest.raises(ValueError, match="sequence 1: only A, C, G, T"):
+        dinucleotide_shuffles(["ACGT" * 10, "ACGN" * 10])
+
+
+def test_shuffled_negatives_join_the_training_rows_only(tmp_path):
+    from ienhancer_elm.training.finetuning import FinetuneArguments, with_extra_negatives
+
+    sequences, labels = ["ACGTTGCAGG" * 6, "TTTTAAAACC" * 6, "GGGCCCATAT" * 6], [1, 0, 1]
+    args = FinetuneArguments(output_dir=str(tmp_path), shuffled_negatives=2)
+    rows, row_labels = with_extra_negatives(args, sequences, labels)
+    assert rows[:3] == sequences and row_labels.tolist() == [1, 0, 1, 0, 0, 0, 0]
+    assert [dinucleotide_counts(row) for row in rows[3:]] == [dinucleotide_counts(sequences[i]) for i in (0, 0, 2, 2)]
