@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import rankdata
 
+from ienhancer_elm.files import sha256_of
+
 HELD_OUT_GENOME = "data/genome/grch38_chr21_contigs.fa.gz"
 CALIBRATION_PIECES = (
     "data/genome/hg38_chr2_1-2333275.fa.gz",
@@ -182,11 +184,7 @@ def _replace(path: Path, text: str) -> None:
 
 def checkpoint_sha256(folder) -> str:
     """One digest of every file of a saved checkpoint (weights, config, tokenizer), by relative path."""
-    folder, digest = Path(folder), hashlib.sha256()
-    for path in sorted(found for found in folder.rglob("*") if found.is_file()):
-        file_digest = hashlib.sha256(path.read_bytes()).hexdigest()  # a member is tens of MB: read whole
-        digest.update(f"{path.relative_to(folder).as_posix()}\0{file_digest}\n".encode())
-    return digest.hexdigest()
+    return sha256_of(folder)
 
 
 def scores_up_to_date(k: int, fingerprint: str, checkpoints: dict[str, str], folder: Path = MEMBER_SCORES) -> bool:

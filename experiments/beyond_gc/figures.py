@@ -1,0 +1,57 @@
+"""The beyond-GC tables: what each shipped model knows besides GC share on the test split (gc-table.json, from
+gc_table.py), and the candidates screened on the held-out fold (spectrum-screen.json, from beyond_gc.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from table_helpers import header, read_json
+
+HERE = Path(__file__).resolve().parent
+
+
+def _cell(figures: dict, signed: bool = False) -> str:
+    number = "{:+.3f}" if signed else "{:.3f}"
+    low, high = figures["ci95"]
+    return f"{number.format(figures['value'])} [{number.format(low)}, {number.format(high)}]"
+
+
+def gc_table() -> str:
+    """Per benchmark and subset: AUC and GC-matched AUC of GC alone, the k-mer SVM, each member, the ensemble."""
+    report = read_json(HERE / "gc-table.json")
+    rows = header(
+        "layer", "rows", "score", "AUC", "GC-matched AUC", "pairs", "r with GC", "GC-matched AUC minus GC alone"
+    )
+    for config, found in report["configs"].items():
+        for subset, table in found["subsets"].items():
+            label = "all" if subset == "all" else "without `in_train`"
+            for name, row in table.items():
+                difference = _cell(row["minus_gc_alone"]["AUC_GC"], signed=True) if "minus_gc_alone" in row else ""
+                rows.append(
+                    f"| {config} | {label} ({found['n'][subset]}) | {name} | {_cell(row['AUC_ROC'])} | "
+                    f"{_cell(row['AUC_GC'])} | {row['AUC_GC']['pairs']} | {row['correlation_with_gc']:.2f} | {difference} |"
+                )
+    resamples = report["bootstrap"]["resamples"]
+    note = f"Intervals: 95% bootstrap over sequences ({resamples} resamples); differences paired. Scored in {report['precision']}."
+    return "\n".join(rows) + "\n\n" + note + "\n"
+
+
+def beyond_gc_screen() -> str:
+    """The candidates of beyond_gc.py on the held-out fold, against the rule written before the runs."""
+    report = read_json(HERE / "spectrum-screen.json")
+    rows = header(
+        "member", "candidate", "AUC", "GC-matched AUC", "AUC change", "GC-matched change", "ships by the rule"
+    )
+    alone = report["gc_share_alone"]
+    rows.append(f"| - | GC share alone | {alone['auc']:.3f} | {_cell(alone['gc_matched_auc'])} | | | |")
+    for name, row in report["candidates"].items():
+        changes = ["", "", ""]
+        if "auc_change" in row:
+            verdict = "yes" if row["ships"] else "no"
+            changes = [_cell(row["auc_change"], True), _cell(row["gc_matched_change"], True), verdict]
+        cells = [f"{row['auc']:.3f}", _cell(row["gc_matched_auc"]), *changes]
+        rows.append("| spectrum | " + name + " | " + " | ".join(cells) + " |")
+    return "\n".join(rows) + f"\n\nRule: {report['rule']}. Held out: {report['held_out']}.\n"
+
+
+RENDERERS = {"gc-table": gc_table, "beyond-gc-screen": beyond_gc_screen}
