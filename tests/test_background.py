@@ -3,7 +3,6 @@
 import hashlib
 import json
 import math
-import random
 import shutil
 
 import numpy as np
@@ -14,14 +13,9 @@ from ienhancer_elm.background import Background, BackgroundError, bh_q_values
 from ienhancer_elm.cli import main
 from ienhancer_elm.sequences import gc_fraction
 
-from conftest import GATA_SITE, TINY
+from conftest import GATA_SITE, TINY, random_dna
 
 WINDOW, STRIDE = ["--window", "100"], ["--stride", "25"]
-
-
-def random_dna(length, seed):
-    rng = random.Random(seed)
-    return "".join(rng.choice("ACGT") for _ in range(length))
 
 
 def write_fasta(path, records):

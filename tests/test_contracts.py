@@ -1,4 +1,7 @@
-"""The transformers contracts of the model and tokenizer, and the caller's objects and process left alone."""
+"""The transformers contracts of the model and tokenizer, and the caller's objects and process left alone.
+
+What the forward pass computes (soft vote, calibration, threshold, inputs refused, one-member input) is in
+test_model.py."""
 
 import warnings
 
@@ -23,18 +26,6 @@ def test_a_misspelled_input_is_refused_by_name():
     inputs["attention_masks_k3"] = inputs.pop("attention_mask_k3")
     with pytest.raises(TypeError, match="attention_masks_k3"):
         tiny_model()(**inputs)
-
-
-@pytest.mark.parametrize(
-    "extra, message",
-    [
-        ({"input_ids_k5": torch.ones(2, 10, dtype=torch.long)}, "input_ids_k5 given, but this ensemble has members"),
-        ({"token_type_ids": torch.zeros(2, 10, dtype=torch.long)}, "serve a one-member ensemble"),
-    ],
-)
-def test_inputs_no_member_reads_are_refused(extra, message):
-    with pytest.raises(ValueError, match=message):
-        tiny_model()(**encode(), **extra)
 
 
 def test_a_missing_member_input_is_named():
@@ -63,28 +54,6 @@ def test_output_hidden_states_gives_every_layer_of_every_member():
     for states, k in zip(output.hidden_states, (3, 4)):
         layers = model.config.member_configs[str(k)]["num_hidden_layers"]
         assert len(states) == layers + 1 and states[-1].shape == (2, 192 - k + 3, 32)  # padded to the longest
-
-
-def test_one_member_ensemble_takes_dnabert_style_inputs_with_token_type_ids():
-    model = tiny_model(kmers=(6,))
-    inputs = encode(kmers=(6,))
-    with torch.no_grad():
-        plain = model(**inputs).probabilities
-        typed = model(**inputs, token_type_ids=torch.zeros_like(inputs["input_ids"])).probabilities
-    assert torch.equal(plain, typed)
-
-
-def test_probability_softmax_and_call_agree_and_calibration_maps_the_threshold_to_one_half():
-    model = tiny_model()
-    model.config.threshold, model.config.calibration_slope = 0.6, 2.0
-    with torch.no_grad():
-        output = model(**encode())
-    mean = output.member_probabilities.mean(dim=-1)
-    expected = torch.sigmoid(2.0 * (torch.logit(mean) - torch.logit(torch.tensor(0.6))))
-    assert torch.allclose(output.probabilities, expected, atol=1e-6)
-    assert torch.allclose(output.mean_probabilities, mean)
-    assert torch.allclose(output.logits.softmax(-1)[:, 1], output.probabilities, atol=1e-6)
-    assert torch.equal(output.logits.argmax(-1), (mean > 0.6).long())
 
 
 def test_truncation_keeps_the_first_bases_that_fit_max_length():

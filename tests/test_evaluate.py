@@ -1,4 +1,5 @@
-"""`evaluate` and `baseline` end to end on a synthetic benchmark laid out like the real one."""
+"""`evaluate` end to end on a synthetic benchmark laid out like the real one. `release baseline` (5-fold grid
+searches, random forests of 500 trees: half a minute) is tests/integration/test_release_baseline.py."""
 
 import json
 
@@ -9,12 +10,7 @@ from ienhancer_elm.cli import main
 from conftest import TINY, write_synthetic_dataset
 
 
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    return write_synthetic_dataset(tmp_path_factory.mktemp("data"), n_train=80, n_test=40)
-
-
-def test_evaluate_the_tiny_model(dataset, tmp_path, capsys):
+def test_evaluate_the_tiny_model(evaluation_dataset, tmp_path, capsys):
     out, plot = tmp_path / "results.json", tmp_path / "curves.png"
     code = main(
         [
@@ -22,7 +18,7 @@ def test_evaluate_the_tiny_model(dataset, tmp_path, capsys):
             "--model",
             str(TINY),
             "--dataset",
-            str(dataset),
+            str(evaluation_dataset),
             "--resamples",
             "50",
             "-o",
@@ -40,39 +36,6 @@ def test_evaluate_the_tiny_model(dataset, tmp_path, capsys):
     assert accuracy["ci95"][0] <= accuracy["value"] <= accuracy["ci95"][1]
     assert plot.stat().st_size > 10_000
     assert "without_in_train" in capsys.readouterr().out
-
-
-def test_baseline_is_chosen_by_cv_and_evaluated(dataset, tmp_path):
-    assert main(["release", "baseline", "--dataset", str(dataset), "-o", str(tmp_path / "baseline")]) == 0
-    cv = json.loads((tmp_path / "baseline" / "cv.json").read_text())
-    assert cv["chosen"] in cv["cv_auc_by_candidate"] and cv["cv_metrics"]["AUC_ROC"] > 0.7
-    import joblib
-    import numpy as np
-
-    from ienhancer_elm.baseline import refit_chosen
-    from ienhancer_elm.evaluation import load_split
-
-    train = load_split(str(dataset), "layer1", "train")  # what cv.json names, fitted again, is the saved model
-    again = refit_chosen(cv, train["sequence"], train["label"])
-    saved = joblib.load(tmp_path / "baseline" / "model.joblib")["model"]
-    texts = np.asarray(train["sequence"][:10], dtype=object)
-    assert np.allclose(again.predict_proba(texts), saved.predict_proba(texts))
-    out = tmp_path / "baseline.json"
-    model = str(tmp_path / "baseline" / "model.joblib")
-    assert main(["evaluate", "--model", model, "--dataset", str(dataset), "--resamples", "50", "-o", str(out)]) == 0
-    report = json.loads(out.read_text())
-    assert report["model"]["kind"] == "k-mer spectrum baseline"
-    assert report["results"]["all"]["AUC_ROC"]["value"] > 0.7  # the planted GATA site is learnable from 5-mers
-    compared = tmp_path / "tiny-vs-baseline.json"
-    arguments = ["evaluate", "--model", str(TINY), "--against", model, "--dataset", str(dataset), "--resamples", "50"]
-    assert main([*arguments, "-o", str(compared)]) == 0
-    difference = json.loads(compared.read_text())["difference"]
-    assert difference["against"]["kind"] == "k-mer spectrum baseline" and difference["against_threshold"] == 0.5
-    tiny = json.loads(compared.read_text())["results"]
-    for subset, figures in difference["results"].items():
-        expected = tiny[subset]["AUC_ROC"]["value"] - report["results"][subset]["AUC_ROC"]["value"]
-        assert figures["AUC_ROC"]["value"] == pytest.approx(expected) and figures["n"] == tiny[subset]["n"]
-        assert figures["AUC_ROC"]["ci95"][0] <= figures["AUC_ROC"]["value"] <= figures["AUC_ROC"]["ci95"][1]
 
 
 def test_sequences_the_model_cannot_take_are_a_clear_error(tmp_path, capsys):

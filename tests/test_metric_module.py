@@ -34,7 +34,7 @@ def random_scores(seed: int, n: int = 60):
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_figures_equal_the_package_to_the_last_digit(metric, seed):
     labels, scores = random_scores(seed)
-    threshold, n_resamples = [0.5, 0.5, 0.3, 0.7][seed], 100
+    threshold, n_resamples = [0.5, 0.5, 0.3, 0.7][seed], 30  # the figures agree at any count: kept short
     expected = metrics_with_intervals(labels, scores, threshold, n_resamples, seed)
     got = metric.compute(
         references=labels, prediction_scores=scores, threshold=threshold, n_resamples=n_resamples, seed=seed

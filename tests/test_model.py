@@ -1,3 +1,4 @@
+import re
 import shutil
 
 import pytest
@@ -34,22 +35,41 @@ def test_config_defaults_and_validation():
             IEnhancerELMConfig(**bad)
 
 
-def test_forward_outputs_and_soft_vote():
+def test_probabilities_are_the_calibrated_mean_of_the_members_and_the_softmax_of_the_logits():
     model = tiny_model()
-    output = model(**encode((3, 4)), labels=torch.tensor([1, 0]))
+    labels = torch.tensor([1, 0])
+    inputs = encode((3, 4))
+    with torch.no_grad():
+        output = model(**inputs, labels=labels)  # threshold 0.5, slope 1: the calibration leaves the mean alone
+        members = [model.member(k)(inputs[f"input_ids_k{k}"], inputs[f"attention_mask_k{k}"])[0] for k in (3, 4)]
     assert output.logits.shape == (2, 2) and output.member_probabilities.shape == (2, 2)
-    assert torch.allclose(output.probabilities, output.member_probabilities.mean(-1))
-    assert torch.allclose(output.logits.softmax(-1)[:, 1], output.probabilities, atol=1e-6)  # threshold 0.5
-    assert output.loss.ndim == 0 and output.loss > 0
+    assert torch.allclose(output.member_probabilities, torch.sigmoid(torch.stack(members, dim=-1)), atol=1e-6)
+    mean = output.member_probabilities.mean(-1)
+    assert torch.allclose(output.mean_probabilities, mean) and torch.allclose(output.probabilities, mean, atol=1e-6)
+    assert torch.allclose(output.logits.softmax(-1)[:, 1], output.probabilities, atol=1e-6)
+    # the loss trains every member on the labels: the mean of their binary cross-entropies
+    expected_loss = torch.nn.functional.binary_cross_entropy(
+        output.member_probabilities, labels.float()[:, None].expand(-1, 2)
+    )
+    assert torch.allclose(output.loss, expected_loss, atol=1e-6)
+    model.config.threshold, model.config.calibration_slope = 0.6, 2.0
+    with torch.no_grad():
+        output = model(**inputs)
+    expected = torch.sigmoid(2.0 * (torch.logit(mean) - torch.logit(torch.tensor(0.6))))
+    assert torch.allclose(output.probabilities, expected, atol=1e-6)
+    assert torch.allclose(output.mean_probabilities, mean)
+    assert torch.allclose(output.logits.softmax(-1)[:, 1], output.probabilities, atol=1e-6)
 
 
-def test_threshold_moves_the_argmax():
+def test_the_label_is_the_mean_probability_above_the_threshold():
     model = tiny_model()
-    probabilities = model(**encode((3, 4))).probabilities
-    model.config.threshold = probabilities.max().item() + 1e-4
-    assert (model(**encode((3, 4))).logits.argmax(-1) == 0).all()
-    model.config.threshold = probabilities.min().item() - 1e-4
-    assert (model(**encode((3, 4))).logits.argmax(-1) == 1).all()
+    with torch.no_grad():
+        mean = model(**encode((3, 4))).mean_probabilities
+        low, high = mean.min().item(), mean.max().item()
+        for threshold in (low - 1e-4, (low + high) / 2, high + 1e-4):  # all enhancers, one of each, none
+            model.config.threshold = threshold
+            assert torch.equal(model(**encode((3, 4))).logits.argmax(-1), (mean > threshold).long()), threshold
+    assert low < high  # the middle threshold did split the two
 
 
 def test_padding_does_not_change_predictions():
@@ -67,14 +87,41 @@ def test_a_member_without_a_mask_counts_every_token():
     assert torch.allclose(with_mask, without, atol=1e-6)
 
 
-def test_inputs_of_other_members_are_named():
-    with pytest.raises(ValueError, match="input_ids_k5, attention_mask_k5 given, but this ensemble has members"):
-        tiny_model()(**encode((3, 5)))
+@pytest.mark.parametrize(
+    "inputs, message",
+    [
+        (
+            lambda: encode((3, 5)),
+            "input_ids_k5, attention_mask_k5 given, but this ensemble has members k = [3, 4]",
+        ),
+        (
+            lambda: {**encode((3, 4)), "input_ids_k5": torch.ones(2, 10, dtype=torch.long)},
+            "input_ids_k5 given, but this ensemble has members k = [3, 4]",
+        ),
+        (
+            lambda: {**encode((3, 4)), "token_type_ids": torch.zeros(2, 10, dtype=torch.long)},
+            "input_ids / token_type_ids alone serve a one-member ensemble; this one has members k = [3, 4]",
+        ),
+    ],
+    ids=["other-members-ids-and-mask", "other-members-ids", "token-type-ids"],
+)
+def test_inputs_no_member_reads_are_refused_by_name(inputs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        tiny_model()(**inputs())
 
 
-def test_single_member_takes_plain_input_ids():
-    model = tiny_model(kmers=(5,))
-    assert model(**encode((5,))).probabilities.shape == (2,)
+def test_a_one_member_ensemble_takes_dnabert_style_input_ids_and_token_type_ids():
+    model = tiny_model(kmers=(6,))
+    inputs = encode((6,))
+    assert set(inputs) == {"input_ids", "attention_mask"}  # DNABERT's names, not input_ids_k6
+    with torch.no_grad():
+        plain = model(**inputs).probabilities
+        typed = model(**inputs, token_type_ids=torch.zeros_like(inputs["input_ids"])).probabilities
+        named = model(input_ids_k6=inputs["input_ids"], attention_mask_k6=inputs["attention_mask"]).probabilities
+        member_logit, _ = model.member(6)(inputs["input_ids"], inputs["attention_mask"])
+    assert plain.shape == (2,)
+    assert torch.allclose(plain, torch.sigmoid(member_logit), atol=1e-6)  # one member: its own probability
+    assert torch.equal(plain, typed) and torch.equal(plain, named)
 
 
 def test_save_load_round_trip(tmp_path):
@@ -101,12 +148,26 @@ def test_attn_implementation_reaches_members(tmp_path, implementation):
     assert {m.bert.config._attn_implementation for m in model.members.values()} == {implementation}
 
 
-def test_attentions_per_member():
+def test_attentions_are_each_members_softmax_over_the_keys_and_leave_the_probabilities_alone():
     model = tiny_model()
     model.set_attn_implementation("eager")
-    output = model(**encode((3, 4)), output_attentions=True)
-    assert len(output.attentions) == 2 and len(output.attentions[0]) == TINY_MEMBER["num_hidden_layers"]
-    assert output.attentions[0][-1].shape == (2, 2, 192, 192)  # 192 bp: 190 3-mers + [CLS] + [SEP]
+    inputs = encode((3, 4))
+    with torch.no_grad():
+        plain = model(**inputs)
+        output = model(**inputs, output_attentions=True)
+    assert plain.attentions is None
+    assert torch.equal(output.member_probabilities, plain.member_probabilities)
+    assert torch.equal(output.probabilities, plain.probabilities)
+    assert len(output.attentions) == 2  # members k = 3, 4
+    for attentions, k in zip(output.attentions, (3, 4)):
+        mask = inputs[f"attention_mask_k{k}"]
+        tokens = 192 - k + 3  # the 192 bp sequence: its k-mers, [CLS] and [SEP]; the 140 bp one is padded
+        assert mask.shape == (2, tokens) and mask[1].sum() == 140 - k + 3
+        assert len(attentions) == TINY_MEMBER["num_hidden_layers"]
+        for layer in attentions:
+            assert layer.shape == (2, TINY_MEMBER["num_attention_heads"], tokens, tokens)
+            assert torch.allclose(layer.sum(dim=-1), torch.ones(layer.shape[:-1]), atol=1e-5)  # over the keys
+            assert layer[1][..., mask[1] == 0].abs().max() < 1e-6  # no attention to padding
 
 
 def write_dnabert_checkpoint(folder, k, safetensors=False, seed=0):

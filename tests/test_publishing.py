@@ -1,75 +1,17 @@
-"""Publishing: pushes through the real CLI to a local stand-in of the Hub API, standalone member exports,
-and model cards rendered from reports."""
+"""Publishing: what a push refuses, standalone member exports, and model cards rendered from reports. Pushes
+through the real command line to a local stand-in of the Hub API are in tests/integration/test_hub_stub.py."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 import torch
 
-from hub_stub import HubStub
 from ienhancer_elm.cli import main
 from ienhancer_elm.release.publishing import PublishError, export_member, files_to_push
 
-from conftest import REPO, TINY, run_python
+from conftest import REPO, TINY
 
-DATASET = REPO / "hub_configs" / "datasets" / "ienhancer-benchmarks"
 SEQUENCES = ["ACGTTGCAGGATTACA" * 12, "TTGACCA" * 20 + "GATTACA"]
-
-LOGITS = """
-import json, torch
-from transformers import AutoModel, AutoTokenizer
-tokenizer = AutoTokenizer.from_pretrained({folder!r}, trust_remote_code=True)
-model = AutoModel.from_pretrained({folder!r}, trust_remote_code=True).eval()
-assert type(model).__module__.startswith("transformers_modules"), type(model).__module__
-with torch.no_grad():
-    print(json.dumps(model(**tokenizer({sequences!r}, padding=True, return_tensors="pt")).logits.tolist()))
-"""
-
-
-def push(folder, repo_id, stub, *flags):
-    """`ienhancer-elm release push` in a fresh process, as a user runs it, against the stub."""
-    env = {**os.environ, "HF_ENDPOINT": stub.url, "HF_TOKEN": "hf_stub_token", "HF_HUB_OFFLINE": "0"}
-    command = [sys.executable, "-m", "ienhancer_elm.cli", "release", "push", str(folder), "--repo-id", repo_id, *flags]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
-
-
-def local_files(folder):
-    return {name: (folder / name).read_bytes() for name in files_to_push(folder)}
-
-
-def test_pushed_model_and_dataset_arrive_byte_identical_and_load(tmp_path):
-    with HubStub() as stub:
-        out = push(TINY, "test-org/ienhancer-elm-tiny", stub, "--revision", "v0.1.0")
-        push(DATASET, "test-org/ienhancer-benchmarks", stub, "--private")
-    model_repo = stub.repos[("model", "test-org/ienhancer-elm-tiny")]
-    dataset_repo = stub.repos[("dataset", "test-org/ienhancer-benchmarks")]
-    assert model_repo.files == local_files(TINY) and "model.safetensors" in model_repo.files
-    assert dataset_repo.files == local_files(DATASET) and "layer1/test.parquet" in dataset_repo.files
-    assert model_repo.tags == {"v0.1.0": model_repo.commits[-1]} and model_repo.commits[-1] in out
-    assert dataset_repo.private and not model_repo.private
-    pulled = tmp_path / "pulled"
-    for name, content in model_repo.files.items():
-        (pulled / name).parent.mkdir(parents=True, exist_ok=True)
-        (pulled / name).write_bytes(content)
-    local = json.loads(run_python(LOGITS.format(folder=str(TINY), sequences=SEQUENCES), tmp_path))
-    remote = json.loads(run_python(LOGITS.format(folder=str(pulled), sequences=SEQUENCES), tmp_path))
-    assert remote == local
-
-
-def test_the_space_and_the_metric_are_pushed_as_spaces_with_their_sdk():
-    space, metric = REPO / "hub_configs" / "space", REPO / "hub_configs" / "metric" / "ienhancer_metrics"
-    with HubStub() as stub:
-        push(space, "test-org/ienhancer-elm-demo", stub)
-        push(metric, "test-org/ienhancer_metrics", stub, "--repo-type", "space")
-    created = [json.loads(body) for body in stub.created]
-    assert [(c["type"], c.get("sdk")) for c in created] == [("space", "gradio"), ("space", "gradio")]
-    assert stub.repos[("space", "test-org/ienhancer-elm-demo")].files == local_files(space)
-    assert "ienhancer_metrics.py" in stub.repos[("space", "test-org/ienhancer_metrics")].files
 
 
 def test_push_refuses_pickles_and_folders_without_a_card(tmp_path, capsys):
@@ -153,14 +95,6 @@ def test_card_shows_the_paired_difference_against_a_second_model(tmp_path):
         "paired bootstrap differences against the k-mer spectrum baseline `runs/baseline-layer1/model.joblib`" in card
     )
     assert "svm_rbf chosen by 5-fold CV on the training split" in card
-
-
-def test_push_to_an_unreachable_hub_is_a_clear_error():
-    env = {**os.environ, "HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "hf_stub_token", "HF_HUB_OFFLINE": "0"}
-    command = [sys.executable, "-m", "ienhancer_elm.cli", "release", "push", str(TINY), "--repo-id", "a/b"]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "pushing" in done.stderr and "a/b at http://127.0.0.1:9 failed" in done.stderr
 
 
 def test_card_of_a_folder_without_a_model_is_refused(tmp_path, capsys):

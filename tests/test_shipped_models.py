@@ -8,10 +8,10 @@ from ienhancer_elm.paths import SHIPPED_MODELS, shipped_model_path
 from ienhancer_elm.predict import load_model, predict_records
 from ienhancer_elm.sequences import Record
 
-from conftest import REPO
+from conftest import REPO, shipped_reference
 
 RECIPE = ("layer1", "layer2")  # trained by training/recipe.sh; nhlf has heads fitted on layer 1's encoders
-REFERENCE = json.loads((REPO / "tests" / "data" / "shipped_predictions.json").read_text())
+REFERENCE = shipped_reference()
 
 
 @pytest.mark.parametrize("layer", list(SHIPPED_MODELS))
@@ -67,24 +67,3 @@ def test_nhlf_card_says_how_long_sequences_are_read_and_warns_of_the_length_leak
     assert f"logit({config.threshold})" in card and "1 (mod 10)" in card
     results = card.split("## Results on the independent test set")[1].split("## Limitations")[0]
     assert "| BACC |" in results  # the test split is 1:2
-
-
-def test_nhlf_model_loads_through_automodel_in_a_fresh_process_and_reads_1_kb_sequences(tmp_path):
-    from conftest import run_python
-
-    folder = shipped_model_path("nhlf")
-    names = [name for name in REFERENCE["sequences"] if name.startswith("nhlf_")]
-    code = f"""
-import json, torch
-from transformers import AutoModel, AutoTokenizer
-folder, reference = {str(folder)!r}, json.load(open({str(REPO / "tests" / "data" / "shipped_predictions.json")!r}))
-model = AutoModel.from_pretrained(folder, trust_remote_code=True).eval()
-tokenizer = AutoTokenizer.from_pretrained(folder, trust_remote_code=True)
-sequences = [reference["sequences"][name] for name in {names!r}]
-with torch.no_grad():
-    print(json.dumps(model(**tokenizer(sequences, padding=True, return_tensors="pt")).probabilities.tolist()))
-"""
-    probabilities = json.loads(run_python(code, tmp_path))
-    expected = [REFERENCE["models"]["nhlf"][name]["probability"] for name in names]
-    assert len(names) == 4 and all(len(REFERENCE["sequences"][name]) > 900 for name in names)
-    assert probabilities == pytest.approx(expected, abs=1e-5)

@@ -1,56 +1,20 @@
-"""The Space (hub_configs/space/app.py), served on 127.0.0.1 and asked through gradio_client, answers what
-`ienhancer-elm predict --strength` and `ienhancer-elm explain` answer, with the shipped models.
+"""The Space (hub_configs/space/app.py), served on 127.0.0.1 (fixture `served` in conftest.py) and asked through
+gradio_client, answers what `ienhancer-elm predict --strength` and `ienhancer-elm explain` answer, with the
+shipped models.
 
-The slow test drives the page in headless Chromium and saves docs/images/space.png.
+The page in headless Chromium (the slow test that saves docs/images/space.png) is
+tests/integration/test_space_browser.py.
 """
-
-import importlib.util
-import re
-import shutil
-import socket
 
 import pytest
 
 from ienhancer_elm.cli import main
 
-from conftest import REPO
+from conftest import REPO, SPACE
 
-SPACE = REPO / "hub_configs" / "space"
 SAMPLE = REPO / "examples" / "sample.fasta"
-SCREENSHOT = REPO / "docs" / "images" / "space.png"
 # Error rows (a letter the tokenizer refuses, a sequence shorter than k) and a short one predict warns about.
 BAD_RECORDS = ">has_X\nACGTXACGTTGCAGGATTACAACGTTGCAGG\n>too_short\nAC\n>short_60\n" + "ACGGTCATTG" * 6 + "\n"
-
-
-def load_app():
-    spec = importlib.util.spec_from_file_location("space_app", SPACE / "app.py")
-    app = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(app)
-    return app
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def served():
-    """The app running on a free port of 127.0.0.1 in this process (a server thread), and its URL."""
-    pytest.importorskip("gradio")
-    app = load_app()
-    demo = app.build_demo()
-    port = free_port()
-    demo.launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        max_file_size=app.MAX_INPUT_BYTES,
-    )
-    yield app, f"http://127.0.0.1:{port}/"
-    demo.close()
 
 
 @pytest.fixture
@@ -130,46 +94,3 @@ def test_explain_draws_the_plot_or_gives_the_cli_message(client):
 
 def test_the_spaces_example_is_examples_sample_fasta():
     assert (SPACE / "sample.fasta").read_bytes() == SAMPLE.read_bytes()
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.mark.slow
-def test_the_page_in_a_browser_shows_the_table(served, tmp_path):
-    """Clicks the example, Predict and Explain in headless Chromium; the screenshot is docs/images/space.png."""
-    if not shutil.which(CHROMIUM):
-        pytest.skip(f"no {CHROMIUM}: apt-get install -y chromium")
-    playwright = pytest.importorskip("playwright.sync_api")
-    with playwright.sync_playwright() as driver:
-        # a persistent context because Playwright takes --user-data-dir only this way
-        browser = driver.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        page = browser.new_page()
-        page.goto(served[1])
-        page.get_by_text(">test_strong_0001").first.click()  # the example fills the text box
-        playwright.expect(page.get_by_label("Sequences")).to_have_value(re.compile("test_non_0002"))
-        page.get_by_role("button", name="Predict").click()
-        page.get_by_text("6 record(s)").wait_for(timeout=60_000)
-        page.get_by_text("test_non_0002", exact=True).wait_for()  # a cell of the table's last row
-        page.get_by_role("button", name="Explain").click()
-        page.locator("img[src*='attention']").wait_for(timeout=60_000)
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT), full_page=True)
-        browser.close()
-    assert SCREENSHOT.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

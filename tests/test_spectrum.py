@@ -1,7 +1,7 @@
-"""The spectrum member: scikit-learn's fitted kernel machine carried into the ensemble as torch buffers."""
+"""The spectrum member: scikit-learn's fitted kernel machine carried into the ensemble as torch buffers. Its round
+trip through AutoModel and pipeline (remote code) is tests/integration/test_remote_code.py."""
 
 import copy
-import random
 
 import numpy as np
 import pytest
@@ -10,26 +10,16 @@ import torch
 from ienhancer_elm import IEnhancerELMConfig
 from ienhancer_elm.hub_export import tiny_model, write_model_folder
 from ienhancer_elm.models import IEnhancerELMForSequenceClassification, KmerTokenizer
-from ienhancer_elm.training.spectrum import choose_weight, fit_spectrum, spectrum_features, with_spectrum
+from ienhancer_elm.training.spectrum import choose_weight, spectrum_features, with_spectrum
 
-from conftest import run_python
-
-KMERS = (3, 4)
-
-
-def biased_dna(count: int, gc: float, length: int, seed: int) -> list[str]:
-    rng = random.Random(seed)
-    weights = [1 - gc, gc, gc, 1 - gc]
-    return ["".join(rng.choices("ACGT", weights=weights, k=length)) for _ in range(count)]
+from conftest import SPECTRUM_KMERS as KMERS
+from conftest import biased_dna, spectrum_tiny, synthetic_sequences
 
 
 @pytest.fixture(scope="module")
 def fitted():
     """A spectrum pipeline that tells GC-rich from balanced DNA, and a tiny ensemble carrying it."""
-    sequences = biased_dna(60, 0.5, 150, seed=0) + biased_dna(60, 0.6, 150, seed=1)
-    labels = [0] * 60 + [1] * 60
-    pipeline = fit_spectrum(spectrum_features(sequences, KMERS), labels).best_estimator_
-    return pipeline, with_spectrum(tiny_model(KMERS), pipeline, KMERS, weight=0.5)
+    return spectrum_tiny()
 
 
 def test_the_member_gives_scikit_learns_probabilities_in_fp32_and_in_a_bf16_model(fitted, tmp_path):
@@ -99,28 +89,6 @@ def test_the_weight_rule_takes_the_smallest_share_level_with_the_best():
     assert len(ensemble) == len(held_rows)
 
 
-def test_a_model_with_a_spectrum_member_round_trips_through_automodel_and_pipeline(fitted, tmp_path):
-    pipeline, model = fitted
-    folder = write_model_folder(model, tmp_path / "spectrum")
-    sequences = biased_dna(3, 0.5, 200, seed=8) + biased_dna(3, 0.6, 200, seed=9)
-    expected = model(**KmerTokenizer(kmers=KMERS)(sequences, return_tensors="pt")).probabilities.detach().numpy()
-    code = f"""
-import torch
-from transformers import AutoModel, AutoTokenizer, pipeline
-folder, sequences = {str(folder)!r}, {sequences!r}
-remote = AutoModel.from_pretrained(folder, trust_remote_code=True)
-assert type(remote.spectrum).__name__ == "SpectrumMember", type(remote.spectrum)
-with torch.no_grad():
-    auto = remote(**AutoTokenizer.from_pretrained(folder, trust_remote_code=True)(sequences, return_tensors="pt"))
-piped = pipeline("text-classification", model=folder, trust_remote_code=True)(sequences)
-enhancer = [p["score"] if p["label"] == "enhancer" else 1 - p["score"] for p in piped]
-print(*auto.probabilities.tolist(), *enhancer)
-"""
-    scores = np.array(run_python(code, tmp_path).split(), dtype=float).reshape(2, -1)
-    np.testing.assert_allclose(scores[0], expected, atol=1e-5)
-    np.testing.assert_allclose(scores[1], expected, atol=1e-5)
-
-
 def test_refitting_heads_and_spectrum_member_end_to_end_on_tiny_data(tmp_path):
     """What `training/refit_heads.py --apply` does, on a tiny ensemble: heads and spectrum member fitted on folds
     1-4 choose the share on fold 0, then both are fitted on everything and the folder loads and predicts."""
@@ -128,8 +96,6 @@ def test_refitting_heads_and_spectrum_member_end_to_end_on_tiny_data(tmp_path):
     from ienhancer_elm.sequences import Record
     from ienhancer_elm.training.heads import HeadSettings, fit_head, head_probabilities, pooled_features
     from ienhancer_elm.training.spectrum import ship_spectrum
-
-    from conftest import synthetic_sequences
 
     sequences, labels = synthetic_sequences(120, 150, seed=3)
     labels = np.asarray(labels)

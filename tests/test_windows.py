@@ -1,27 +1,14 @@
-"""Sequences longer than a window: read in overlapping windows, combined per sequence, the same everywhere."""
-
-import random
+"""Sequences longer than a window: read in overlapping windows, combined per sequence. That predict, AutoModel
+and pipeline give such a sequence one and the same probability is tests/integration/test_remote_code.py."""
 
 import pytest
 import torch
 
 from ienhancer_elm import KmerTokenizer
-from ienhancer_elm.hub_export import tiny_model, write_model_folder
+from ienhancer_elm.hub_export import tiny_model
 from ienhancer_elm.modeling_ienhancer_elm import mean_of_kmer_states, window_starts
 
-from conftest import run_python
-
-
-def random_dna(length: int, seed: int) -> str:
-    rng = random.Random(seed)
-    return "".join(rng.choice("ACGT") for _ in range(length))
-
-
-def windowed_tiny(combination="probability", window=120, stride=50):
-    model = tiny_model(kmers=(3, 4))
-    model.config.window_bp, model.config.window_stride_bp = window, stride
-    model.config.window_combination = combination
-    return model
+from conftest import random_dna, windowed_tiny
 
 
 def tokenize(sequences):
@@ -109,30 +96,6 @@ def test_window_settings_are_checked(settings, message):
 
     with pytest.raises(ValueError, match=message):
         IEnhancerELMConfig(kmers=[3, 4], **settings)
-
-
-def test_a_long_sequence_gets_one_probability_through_predict_automodel_and_pipeline(tmp_path):
-    folder = write_model_folder(windowed_tiny(), tmp_path / "windowed")
-    sequence = random_dna(1500, seed=9)
-    (tmp_path / "long.fa").write_text(f">long\n{sequence}\n")
-    code = f"""
-import torch
-from transformers import AutoModel, AutoTokenizer, pipeline
-from ienhancer_elm.predict import load_model, predict_records
-from ienhancer_elm.sequences import read_records
-folder, sequence = {str(folder)!r}, {sequence!r}
-model, tokenizer = load_model(folder, "cpu", precision="fp32")
-row, = predict_records(model, tokenizer, read_records({str(tmp_path / "long.fa")!r}), precision="fp32")
-remote = AutoModel.from_pretrained(folder, trust_remote_code=True)
-with torch.no_grad():
-    auto = remote(**AutoTokenizer.from_pretrained(folder, trust_remote_code=True)(sequence, return_tensors="pt"))
-piped = pipeline("text-classification", model=folder, trust_remote_code=True)([sequence, sequence[:300]], batch_size=2)
-enhancer = piped[0]["score"] if piped[0]["label"] == "enhancer" else 1 - piped[0]["score"]
-print(row.error, row.probability, float(auto.probabilities[0]), enhancer, piped[0]["label"], row.label)
-"""
-    error, *scores, pipe_label, predict_label = run_python(code, tmp_path).split()
-    assert error == "None" and pipe_label == predict_label
-    assert max(map(float, scores)) - min(map(float, scores)) < 1e-5
 
 
 def test_members_in_any_order_and_every_members_position_limit():

@@ -253,6 +253,7 @@ def test_runs_from_before_and_after_the_option_rename_record_their_negatives_ali
     refuse_unlike_arms(3, before | {"genome_negatives": []}, after)  # a plain run kept from before the rename
 
 
+@pytest.mark.integration  # it runs the shell script in subprocesses
 def test_the_member_script_refuses_the_held_out_piece_first_and_passes_the_others_as_extra_negatives(tmp_path):
     """genome_negative_members.sh, run in a copy of the files it reads, with `accelerate` replaced by a recorder."""
     copy = tmp_path / "repo"
