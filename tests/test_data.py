@@ -68,3 +68,22 @@ def test_bad_source_files_name_the_file_and_record(tmp_path, content, message):
     with pytest.raises(DataError, match=message) as error:
         read_fasta_strict(path)
     assert "bad.fasta" in str(error.value)
+
+
+def test_fasta_ids_end_at_any_whitespace_and_damaged_gzip_is_named(tmp_path):
+    import gzip as gz
+    import random
+
+    from ienhancer_elm.sequences import InputFormatError, fasta_streams, read_fasta, read_records
+
+    path = tmp_path / "tabs.fa"
+    path.write_text("\ufeff>a\tfirst record\nACGT\r\n>b second\nTTTT\n")  # a byte-order mark, a tab, CRLF
+    assert [(r.id, r.description) for r in fasta_streams(path)] == [("a", "first record"), ("b", "second")]
+    assert [(r.id, r.sequence) for r in read_records(path)] == [("a", "ACGT"), ("b", "TTTT")]
+    damaged = tmp_path / "cut.fa.gz"
+    rng = random.Random(0)
+    sequence = "".join(rng.choice("ACGT") for _ in range(20_000))
+    damaged.write_bytes(gz.compress(f">a\n{sequence}\n".encode())[:-200])
+    for read in (read_fasta, lambda p: [r.sequence() for r in fasta_streams(p)], lambda p: list(read_records(p))):
+        with pytest.raises(InputFormatError, match="cut.fa.gz: a damaged gzip file"):
+            read(damaged)

@@ -123,3 +123,11 @@ def test_shuffled_negatives_join_the_training_rows_only(tmp_path):
     rows, row_labels = with_extra_negatives(args, sequences, labels)
     assert rows[:3] == sequences and row_labels.tolist() == [1, 0, 1, 0, 0, 0, 0]
     assert [dinucleotide_counts(row) for row in rows[3:]] == [dinucleotide_counts(sequences[i]) for i in (0, 0, 2, 2)]
+
+
+def test_shuffled_negatives_are_refused_where_label_0_is_an_enhancer(tmp_path):
+    from ienhancer_elm.training.finetuning import FinetuneArguments, with_extra_negatives
+
+    args = FinetuneArguments(output_dir=str(tmp_path), config="layer2", shuffled_negatives=1)
+    with pytest.raises(ValueError, match="label 0 is non-enhancer, not layer2"):
+        with_extra_negatives(args, ["ACGT" * 20, "TTGA" * 20], [1, 0])

@@ -20,7 +20,7 @@ Then the spectrum member (ienhancer_elm.training.spectrum) is fitted on folds 1-
 chosen on fold 0 by its WEIGHT_RULE. With --apply the chosen variant's heads and the spectrum member are fitted
 again on all five folds and written with the encoders to models/ienhancer-elm-nhlf; the threshold (best held-out MCC) and the calibration slope come from its fold-0
 predictions (heads fitted on folds 1-4). With --write-heads, the best stride-200 "states" heads fitted on folds
-1-4 are written as the starting heads of NHLF fine-tuning (training/nhlf_finetune.sh).
+1-4 are written as the starting heads of NHLF fine-tuning (experiments/nhlf_finetuning/nhlf_finetune.sh).
 """
 
 import argparse

@@ -42,4 +42,5 @@ python experiments/background_calibration/background_calibration.py
 python experiments/scan_statistics/scan_statistics.py
 python experiments/score_ties/score_ties.py --precisions auto
 ienhancer-elm motifs -o results/motifs-layer1
+python experiments/beyond_gc/gc_table.py
 python docs/figures.py

@@ -5,7 +5,7 @@
 The rule, written before any run: a training choice ships when, on the held-out fold (fold 0 of the recipe's 5
 stratified folds, seed 42; members fitted on folds 1-4), its GC-matched AUC gains at least 0.03 over the
 shipped recipe and its AUC loses at most 0.01 (point estimates; paired 95% bootstrap intervals reported beside
-them). Screened here on the spectrum member, which refits in a minute on 2 CPU cores; the BERT members, 35-90
+them). Screened here on the spectrum member (a fit with its C grid took 10-30 minutes on 2 shared CPU cores); the BERT members, 35-90
 minutes each, follow for what passes. The test split is not read.
 
 Candidates: the recipe as shipped; dinucleotide shuffles of the training enhancers as extra negatives (every

@@ -5,7 +5,7 @@ SVM, every member and the ensemble (issue 33, item 1).
 
 The shipped model scores the test split in fp32, each member's probability kept; the GC-share baseline (a
 logistic regression on GC share) and the k-mer baseline (the candidate and parameters its committed CV report
-`results/baseline-{config}-cv.json` chose, `ienhancer-elm release baseline`) are fitted on the training split. GC-matched AUC: over every enhancer / non-enhancer pair whose GC shares differ
+`results/baseline-{layer1,layer2,nhlf}-cv.json` chose, `ienhancer-elm release baseline`) are fitted on the training split. GC-matched AUC: over every enhancer / non-enhancer pair whose GC shares differ
 by at most 0.01, the share the score orders rightly (`ienhancer_elm.metrics.gc_matched_auc`). Intervals: 95%
 bootstrap over sequences; differences from GC alone are paired. The models were chosen before this table: it
 reports, it chooses nothing.
@@ -50,7 +50,8 @@ def gc_baseline_scores(train, test) -> np.ndarray:
 
 
 def kmer_baseline_scores(config: str, train, test) -> np.ndarray:
-    cv = json.loads((REPO / "results" / f"baseline-{config}-cv.json").read_text(encoding="utf-8"))
+    name = MODEL_FOR_CONFIG[config]  # the CV reports are named by model: layer1, layer2, nhlf
+    cv = json.loads((REPO / "results" / f"baseline-{name}-cv.json").read_text(encoding="utf-8"))
     model = refit_chosen(cv, train["sequence"], train["label"])
     return model.predict_proba(np.asarray(test["sequence"], dtype=object))[:, 1]
 

@@ -341,7 +341,7 @@ class _NothingToPredict(Exception):
 def _record_count(source: str) -> int | None:
     """How many records `predict` will read from a file (FASTA headers, or non-blank lines), for the bar's
     total; None for stdin, or where the file cannot be read as text (reading it then names the problem)."""
-    from .sequences import open_text
+    from .files import open_text
 
     if source == "-" or not Path(source).is_file():
         return None

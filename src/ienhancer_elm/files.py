@@ -23,7 +23,8 @@ def open_text(source) -> io.TextIOBase:
         return sys.stdin
     with open(source, "rb") as probe:
         gzipped = probe.read(2) == GZIP_MAGIC
-    return gzip.open(source, "rt", encoding="utf-8") if gzipped else open(source, encoding="utf-8")
+    # utf-8-sig: a byte-order mark (Windows editors write one) is not taken for the first character
+    return gzip.open(source, "rt", encoding="utf-8-sig") if gzipped else open(source, encoding="utf-8-sig")
 
 
 def sha256_of(path) -> str:

@@ -118,7 +118,7 @@ def gc_matched_auc_with_interval(labels, scores, gc, n_resamples=1000, seed=0, l
     """`gc_matched_auc` with a percentile interval over the same resamples of the sequences as
     `bootstrap_intervals` draws (a sequence drawn twice counts in twice as many pairs), and the pair count."""
     positives, negatives, matched, ordered = _gc_pairs(labels, scores, gc, GC_TOLERANCE)
-    values = _resampled_ratio(positives, negatives, ordered, matched, n_resamples, seed)
+    values = _resampled_ratio(len(labels), positives, negatives, ordered, matched, n_resamples, seed)
     return {"value": gc_matched_auc(labels, scores, gc), "ci95": _interval(values, level), "pairs": int(matched.sum())}
 
 
@@ -126,7 +126,7 @@ def gc_matched_difference(labels, first, second, gc, n_resamples=1000, seed=0, l
     """`first` minus `second` in GC-matched AUC, both scores of a sequence resampled together."""
     positives, negatives, matched, ours = _gc_pairs(labels, first, gc, GC_TOLERANCE)
     theirs = _gc_pairs(labels, second, gc, GC_TOLERANCE)[3]
-    values = _resampled_ratio(positives, negatives, ours - theirs, matched, n_resamples, seed)
+    values = _resampled_ratio(len(labels), positives, negatives, ours - theirs, matched, n_resamples, seed)
     point = gc_matched_auc(labels, first, gc) - gc_matched_auc(labels, second, gc)
     return {"value": float(point), "ci95": _interval(values, level), "pairs": int(matched.sum())}
 
@@ -141,8 +141,8 @@ def _gc_pairs(labels, scores, gc, tolerance):
     return positives, negatives, matched.astype(float), ordered
 
 
-def _resampled_ratio(positives, negatives, numerator, matched, n_resamples, seed) -> np.ndarray:
-    n = len(positives) + len(negatives)
+def _resampled_ratio(n, positives, negatives, numerator, matched, n_resamples, seed) -> np.ndarray:
+    """Pair-weighted means over resamples of the `n` rows, drawn as `bootstrap_intervals` draws them."""
     rng = np.random.default_rng(seed)
     values = np.empty(n_resamples)
     for b in range(n_resamples):

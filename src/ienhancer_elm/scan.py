@@ -54,7 +54,7 @@ _BASE_CODE = {base: code for code, base in enumerate(DNABERT_BASE_ORDER)}
 __all__ = ["ScanError", "ScanSettings", "scan", "compute_background"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ScanSettings(WindowSettings):
     """The windows (`WindowSettings`), how they are scored, and how they are called."""
 

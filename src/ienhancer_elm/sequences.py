@@ -19,8 +19,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from Bio.Seq import reverse_complement as _biopython_reverse_complement
-
 from .files import open_text
 
 
@@ -59,11 +57,12 @@ def _fasta_in(handle, source, line: str) -> Iterator[FastaRecord]:
     while line:
         if not line.startswith(">"):
             raise InputFormatError(f"{source}: not FASTA: expected a '>' header line, found {line[:30].strip()!r}")
-        record_id, _, description = line[1:].strip().partition(" ")
-        if not record_id:
+        fields = line[1:].split(maxsplit=1)  # the id ends at any whitespace, a tab included
+        if not fields:
             raise InputFormatError(f"{source}: a FASTA record has an empty header")
         following = []
-        record = FastaRecord(record_id, description.strip(), _sequence_lines(handle, following))
+        description = fields[1].strip() if len(fields) > 1 else ""
+        record = FastaRecord(fields[0], description, _sequence_lines(handle, following, source))
         yield record
         if not following:
             for _ in record.lines:  # the caller stopped early: skip the rest of the record
@@ -71,10 +70,12 @@ def _fasta_in(handle, source, line: str) -> Iterator[FastaRecord]:
         line = following[0]
 
 
-def _sequence_lines(handle, following: list) -> Iterator[str]:
-    """The lines up to the next header; that header (or "" at the end) is left in `following`."""
+def _sequence_lines(handle, following: list, source) -> Iterator[str]:
+    """The lines up to the next header; that header (or "" at the end) is left in `following`. The caller reads
+    these lines, outside `_reading`, so undecodable or damaged input is named here too."""
     while True:
-        line = handle.readline()
+        with _named_errors(source):
+            line = handle.readline()
         if not line or line.startswith(">"):
             following.append(line)
             return
@@ -126,14 +127,21 @@ def _reading(source):
         raise InputFormatError(f"{source}: no such file")
     handle = open_text(source)
     try:
-        yield handle
+        with _named_errors(source):
+            yield handle
+    finally:
+        if handle is not sys.stdin:
+            handle.close()
+
+
+@contextmanager
+def _named_errors(source):
+    try:
+        yield
     except UnicodeDecodeError as error:
         raise InputFormatError(f"{source}: not a text file ({error.reason} at byte {error.start})") from None
     except (EOFError, gzip.BadGzipFile) as error:
         raise InputFormatError(f"{source}: a damaged gzip file ({error})") from None
-    finally:
-        if handle is not sys.stdin:
-            handle.close()
 
 
 def _first_nonblank(handle) -> tuple[str, int]:
@@ -153,4 +161,6 @@ def gc_fraction(sequence: str) -> float:
 
 def reverse_complement(sequence: str) -> str:
     """The other strand, read 5' to 3'; case and IUPAC ambiguity codes are kept (`acgN` -> `Ncgt`)."""
-    return _biopython_reverse_complement(sequence)
+    from Bio.Seq import reverse_complement as biopython_reverse_complement  # here: `--help` need not load it
+
+    return biopython_reverse_complement(sequence)

@@ -76,7 +76,7 @@ class Segment:
 
 
 def fasta_segments(path) -> Iterator[Segment]:
-    """The records of a plain, gzip or bgzip FASTA file (or "-"), each as a lazy stream of its sequence lines."""
+    """The records of a plain, gzip or bgzip FASTA file, each as a lazy stream of its sequence lines."""
     for record in fasta_streams(path):
         yield Segment(record.id, 0, record.lines)
 

@@ -1,9 +1,9 @@
 """Integration tests: whatever starts other processes (`accelerate launch`, a fresh interpreter loading remote
 code, a copy of the repository running the quick start, a wheel build, the command line through a pipe, the Hub
 stand-in's clients), compiles for real, or trains for minutes. Every test under this folder is marked
-`integration` by the hook below; the default run (`python -m pytest`) leaves them out. Run them with
-`python -m pytest -m integration tests/integration` (.ci/run does, after the default run; the browser test is
-also marked slow and skips without Chromium).
+`integration` by the hook below (a test elsewhere that starts processes carries the marker itself); the default
+run (`python -m pytest`) leaves them out. Run them with `python -m pytest -m "integration and not slow"` (.ci/run
+does, after the default run; the browser test is also marked slow and skips without Chromium).
 """
 
 import json

@@ -208,6 +208,8 @@ def with_extra_negatives(args: FinetuneArguments, sequences, labels):
     sequences, labels = list(sequences), np.asarray(labels)
     count = round(args.extra_negatives_per_sequence * len(sequences))
     if args.shuffled_negatives:
+        if CLASS_NAMES[args.config][0] != "non-enhancer":  # layer 2's label 0 is a weak enhancer, not a negative
+            raise ValueError(f"--shuffled_negatives needs a config whose label 0 is non-enhancer, not {args.config}")
         positives = [s for s, label in zip(sequences, labels) if label == 1]
         shuffles = dinucleotide_shuffles(positives, args.shuffled_negatives, args.seed)
         sequences, labels = sequences + shuffles, np.concatenate([labels, np.zeros(len(shuffles), labels.dtype)])

@@ -6,9 +6,9 @@
 # again after an interruption and it goes on where it stopped; `KMERS="3"` runs some members only. An experiment:
 # the shipped NHLF model is heads on the frozen encoders (training/release_nhlf.sh); a fine-tuned ensemble would
 # be assembled by `python training/build_ensemble.py training/configs/ensemble_nhlf.json`.
-#   bash training/nhlf_finetune.sh [ACCELERATE_CONFIG]      (default: training/accelerate/cpu.yaml)
+#   bash experiments/nhlf_finetuning/nhlf_finetune.sh [ACCELERATE_CONFIG]      (default: training/accelerate/cpu.yaml)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 accelerate_config=${1:-training/accelerate/cpu.yaml}
 [ -d runs/layer1-members/ienhancer-elm-layer1-k3 ] ||
     ienhancer-elm release export-members models/ienhancer-elm-layer1 -o runs/layer1-members # DNABERT layout, for init
