@@ -97,9 +97,8 @@ class BaselineScorer:
     def __init__(self, path: str):
         import joblib
 
-        saved = joblib.load(
-            path
-        )  # a file this package wrote (`ienhancer-elm release baseline`); never load untrusted pickles
+        # a file this package wrote (`ienhancer-elm release baseline`); never load untrusted pickles
+        saved = joblib.load(path)
         self.model, self.threshold = saved["model"], saved["threshold"]
         self.description = {
             "kind": "GC share baseline" if saved.get("features") == "gc" else "k-mer spectrum baseline",

@@ -15,15 +15,15 @@ GZIP_MAGIC = b"\x1f\x8b"
 
 def open_text(source) -> io.TextIOBase:
     """A text file, plain or gzip/bgzip (recognised by its magic bytes, not its name), for reading; "-" is
-    standard input, gzipped or not. Closing what it returns leaves standard input open."""
+    standard input, gzipped or not. Closing what it returns leaves standard input open. A byte-order mark (Windows
+    editors write one) is not taken for the first character."""
     if str(source) == "-":
         buffer = getattr(sys.stdin, "buffer", None)
         if hasattr(buffer, "peek") and buffer.peek(2)[:2] == GZIP_MAGIC:  # a peek reads nothing away
-            return gzip.open(buffer, "rt", encoding="utf-8")
+            return gzip.open(buffer, "rt", encoding="utf-8-sig")
         return sys.stdin
     with open(source, "rb") as probe:
         gzipped = probe.read(2) == GZIP_MAGIC
-    # utf-8-sig: a byte-order mark (Windows editors write one) is not taken for the first character
     return gzip.open(source, "rt", encoding="utf-8-sig") if gzipped else open(source, encoding="utf-8-sig")
 
 
