@@ -121,6 +121,9 @@ class KmerMember(nn.Module):
         """The head in fp32 arithmetic on fp32 features, even in a model cast to bf16 (its weights are upcast, so
         they keep bf16's rounding there): bf16 logits (8 bits of mantissa) would give thousands of sequences the
         same score."""
+        if not isinstance(self.head, nn.Sequential):  # wrapped by an adapter library (PEFT's modules_to_save)
+            weights_dtype = next(self.head.parameters()).dtype
+            return self.head(pooled.to(weights_dtype)).float().squeeze(-1)
         dropout, first, activation, last = self.head
         with torch.autocast(pooled.device.type, enabled=False):
             hidden = activation(nn.functional.linear(dropout(pooled), first.weight.float(), first.bias.float()))
@@ -217,11 +220,16 @@ class SpectrumMember(nn.Module):
 class IEnhancerELMPreTrainedModel(PreTrainedModel):
     config_class = IEnhancerELMConfig
     base_model_prefix = "ienhancer_elm"
-    main_input_name = "input_ids"
+    main_input_name = "input_ids"  # an ensemble of several members sets its first member's ids per instance
+    # `forward` takes no loss keyword arguments (Trainer would pass num_items_in_batch otherwise): the loss is a
+    # mean over the batch and the members
+    accepts_loss_kwargs = False
     supports_gradient_checkpointing = True
+    # Claimed where a test compares them with eager attention: sdpa, and backends registered through
+    # transformers' AttentionInterface. Flash and flex attention are not claimed: untested here (CPU machines).
     _supports_sdpa = True
-    _supports_flash_attn = True
-    _supports_flex_attn = True
+    _supports_flash_attn = False
+    _supports_flex_attn = False
     _supports_attention_backend = True
     _keep_in_fp32_modules_strict = ["spectrum"]
 
@@ -244,12 +252,20 @@ class IEnhancerELMForSequenceClassification(IEnhancerELMPreTrainedModel):
         self.spectrum = (
             SpectrumMember(config.spectrum_kmers, config.spectrum_support_vectors) if config.spectrum_kmers else None
         )
+        if len(config.kmers) > 1:
+            self.main_input_name = f"input_ids_k{config.kmers[0]}"
         self.post_init()
 
     def _member_bert_config(self, k: int) -> BertConfig:
         return BertConfig(**self.config.member_configs[str(k)], attn_implementation=self.config._attn_implementation)
 
     def set_attn_implementation(self, attn_implementation):
+        swapped = [name for name, member in self.members.items() if not isinstance(member, KmerMember)]
+        if swapped:
+            raise ValueError(
+                f"member(s) {', '.join(swapped)} were replaced by compiled copies, whose attention is fixed: set the "
+                "attention implementation before compiling, or load the model again"
+            )
         super().set_attn_implementation(attn_implementation)
         for member in self.members.values():
             member.bert.set_attn_implementation(attn_implementation)

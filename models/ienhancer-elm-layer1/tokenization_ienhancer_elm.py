@@ -351,6 +351,64 @@ class KmerTokenizer(PreTrainedTokenizer):
             columns[mask_name] = (torch.arange(target) < lengths[:, None]).long()
         return columns
 
+    def pad(
+        self,
+        encoded_inputs,
+        padding=True,
+        max_length=None,
+        pad_to_multiple_of=None,
+        padding_side=None,
+        return_attention_mask=None,
+        return_tensors=None,
+        verbose=True,
+    ) -> BatchEncoding:
+        """Pads every member's keys (`input_ids_kN`, `attention_mask_kN` and their `special_tokens_mask_kN`), each
+        k to its own longest row, so `DataCollatorWithPadding(tokenizer)` batches an ensemble's unpadded examples.
+        Takes a list of examples or a dict of lists, as the base class does; other keys (`label`, `length_kN`) pass
+        through, made tensors with the rest."""
+        _refuse_unsupported(padding_side=padding_side not in (None, "right"))
+        single = False
+        if isinstance(encoded_inputs, (list, tuple)):
+            examples = [dict(example) for example in encoded_inputs]
+        else:
+            columns = dict(encoded_inputs)
+            first = columns.get(self.model_input_names[0])
+            batched = (
+                first is not None
+                and len(first) > 0
+                and not isinstance(first[0], int)
+                and not (torch.is_tensor(first) and first.dim() == 1)
+            )
+            examples = [dict(zip(columns, row)) for row in zip(*columns.values())] if batched else [columns]
+            single = not batched
+        strategy = PaddingStrategy.LONGEST if padding is True else PaddingStrategy(padding or "do_not_pad")
+        width = max_length if strategy == PaddingStrategy.MAX_LENGTH else None
+        padded = {}
+        for ids_name, mask_name in zip(self.model_input_names[::2], self.model_input_names[1::2]):
+            rows = [torch.as_tensor(example[ids_name], dtype=torch.long) for example in examples]
+            lengths = {len(row) for row in rows}
+            if strategy == PaddingStrategy.DO_NOT_PAD and len(lengths) > 1:
+                raise ValueError(f"{ids_name}: rows of {sorted(lengths)} tokens need padding=True to become one batch")
+            target = max(max(lengths), width or 0)
+            if pad_to_multiple_of:
+                target = -(-target // pad_to_multiple_of) * pad_to_multiple_of
+            suffix = ids_name.removeprefix("input_ids")
+            padded[ids_name] = torch.stack([_right_padded(row, target, PAD_ID) for row in rows])
+            if return_attention_mask is not False:
+                padded[mask_name] = (torch.arange(target) < torch.tensor([len(r) for r in rows])[:, None]).long()
+            if "special_tokens_mask" + suffix in examples[0]:
+                marks = [torch.as_tensor(e["special_tokens_mask" + suffix], dtype=torch.long) for e in examples]
+                padded["special_tokens_mask" + suffix] = torch.stack([_right_padded(m, target, 1) for m in marks])
+        for name in examples[0]:
+            if name not in padded and not name.startswith("attention_mask"):
+                values = [example[name] for example in examples]
+                padded[name] = torch.as_tensor(values) if _numbers(values) else values
+        if return_tensors not in ("pt", TensorType.PYTORCH):
+            padded = {name: value.tolist() if torch.is_tensor(value) else value for name, value in padded.items()}
+        if single:
+            padded = {name: value[0] for name, value in padded.items()}
+        return BatchEncoding(padded, tensor_type=None)
+
     def _unpadded(self, encoded) -> dict[str, list[list[int]]]:
         columns = {}
         for k, ids_name, mask_name in zip(self.kmers, self.model_input_names[::2], self.model_input_names[1::2]):
@@ -366,6 +424,19 @@ class KmerTokenizer(PreTrainedTokenizer):
         with open(path, "w", encoding="utf-8") as handle:
             handle.write("\n".join(self._vocab) + "\n")
         return (path,)
+
+
+def _right_padded(row: torch.Tensor, width: int, value: int) -> torch.Tensor:
+    return torch.cat([row, torch.full((width - len(row),), value, dtype=row.dtype)])
+
+
+def _numbers(values) -> bool:
+    """Whether a column can become one tensor (labels, lengths), rather than strings or ragged lists."""
+    try:
+        torch.as_tensor(values)
+    except (TypeError, ValueError, RuntimeError):
+        return False
+    return True
 
 
 def _refuse_unsupported(**asked: bool) -> None:

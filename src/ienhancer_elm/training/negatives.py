@@ -1,8 +1,12 @@
 """Extra negatives for fine-tuning: windows of FASTA files (plain genome, say) that hold no benchmark sequence,
 and dinucleotide shuffles of the positives (the field's control for composition: every base and dinucleotide
-count kept, motifs destroyed), which a model can only tell from enhancers by what is not composition."""
+count kept, motifs destroyed), which a model can only tell from enhancers by what is not composition; and the
+GC-matching tools that take a sequence's GC share away as a cue (windows matched to the positives' GC, weights that
+balance the classes within each GC bin)."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..sequences import read_fasta
 from .pretraining import corpus_windows, dataset_records
@@ -42,3 +46,35 @@ def dinucleotide_shuffles(sequences, per_sequence: int = 1, seed: int = 0) -> li
         drawn = dinucleotide_shuffle(one_hot_encode(sequence).unsqueeze(0), n=per_sequence, random_state=seed + index)
         shuffles += [characters(one_hot) for one_hot in drawn[0]]
     return shuffles
+
+
+def gc_matched_windows(target_gc, windows, window_gc, tolerance: float = 0.01, seed: int = 0) -> list[str]:
+    """For each target GC fraction, in order, one of `windows` whose GC share lies within `tolerance` of it, drawn at
+    random without replacement; a target with no window left in reach gets none."""
+    rng = np.random.default_rng(seed)
+    window_gc = np.asarray(window_gc)
+    free = np.ones(len(windows), dtype=bool)
+    chosen = []
+    for target in target_gc:
+        candidates = np.flatnonzero(free & (np.abs(window_gc - target) <= tolerance + 1e-9))
+        if len(candidates):
+            pick = rng.choice(candidates)
+            free[pick] = False
+            chosen.append(windows[pick])
+    return chosen
+
+
+def gc_balancing_weights(gc, labels, width: float = 0.02) -> np.ndarray:
+    """Weights under which, in every GC bin of `width`, each class carries half the bin's rows: GC share alone then
+    tells nothing. Rows of a bin that holds one class only get weight 0. The weights sum to the rows kept."""
+    gc, labels = np.asarray(gc), np.asarray(labels)
+    bins = np.floor(gc / width + 1e-9).astype(int)
+    weights = np.zeros(len(gc))
+    for value in np.unique(bins):
+        rows = bins == value
+        counts = [np.sum(rows & (labels == label)) for label in (0, 1)]
+        if min(counts) == 0:
+            continue
+        for label, count in zip((0, 1), counts):
+            weights[rows & (labels == label)] = rows.sum() / (2 * count)
+    return weights

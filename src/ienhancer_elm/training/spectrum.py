@@ -31,13 +31,15 @@ def spectrum_features(sequences, kmers=DEFAULT_KMERS) -> np.ndarray:
     return torch.stack(rows).numpy()
 
 
-def fit_spectrum(features: np.ndarray, labels, seed: int = 0, folds: int = 5) -> GridSearchCV:
+def fit_spectrum(features: np.ndarray, labels, seed: int = 0, folds: int = 5, sample_weight=None) -> GridSearchCV:
     """Standardisation, an RBF support vector classifier with C chosen by stratified k-fold AUC on these rows
-    alone, and Platt's sigmoid fitted on internal folds (the k-mer baseline's `svm_rbf`, on these features)."""
+    alone, and Platt's sigmoid fitted on internal folds (the k-mer baseline's `svm_rbf`, on these features).
+    `sample_weight` reaches the classifier and its calibration; the AUC that picks C stays unweighted."""
     pipeline = make_pipeline(StandardScaler(), CalibratedClassifierCV(SVC(), ensemble=False))
     grid = {"calibratedclassifiercv__estimator__C": list(C_GRID)}
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    return GridSearchCV(pipeline, grid, scoring="roc_auc", cv=splitter).fit(features, np.asarray(labels))
+    weights = {} if sample_weight is None else {"calibratedclassifiercv__sample_weight": np.asarray(sample_weight)}
+    return GridSearchCV(pipeline, grid, scoring="roc_auc", cv=splitter).fit(features, np.asarray(labels), **weights)
 
 
 def member_state(pipeline: Pipeline) -> dict[str, torch.Tensor]:
