@@ -89,10 +89,10 @@ def test_a_record_some_member_reads_only_as_unknown_gets_an_error_row(tmp_path, 
         assert rows[2]["probability"] and rows[3]["probability"]
 
 
-def test_empty_input_is_a_warning_exit_1_and_no_output_file(tmp_path, capsys):
+def test_empty_input_is_an_error_exit_1_and_no_output_file(tmp_path, capsys):
     (tmp_path / "empty.fa").write_text("\n\n")
     assert main(["predict", str(tmp_path / "empty.fa"), "--model", str(TINY), "-o", str(tmp_path / "o.tsv")]) == 1
-    assert "warning: " in (err := capsys.readouterr().err) and "holds no sequence" in err
+    assert f"ienhancer-elm: error: {tmp_path / 'empty.fa'} holds no sequence" in capsys.readouterr().err
     assert list(tmp_path.glob("o.tsv*")) == []
 
 

@@ -10,7 +10,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from . import __version__
-from .files import written_whole
+from .files import check_output_file, check_output_folder, written_whole
 from .paths import DEFAULT_DATASET
 from .windows import WindowSettings
 
@@ -120,11 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("--strength-model", help="layer-2 model folder or Hub id (default: the shipped layer-2 model)")
     predict.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    predict.set_defaults(handler=run_predict)
+    predict.set_defaults(handler=run_predict, output_files=("output",))
     _add_scan_parser(commands, [model, device, speed])
+    _add_variants_parser(commands, [model, device, speed])
     _add_background_parser(commands, [device, speed])
     _add_evaluate_parser(commands, [model, device])
     _add_motif_parsers(commands, device)
+    _add_attribute_parser(commands, [model, device])
     release = commands.add_parser(
         "release",
         help="for maintainers: build the benchmark dataset, fit the k-mer baseline, render cards, publish to the Hub",
@@ -152,7 +154,7 @@ def _add_publishing_parsers(commands) -> None:
     export.add_argument("model", help="ensemble folder")
     export.add_argument("-o", "--output", required=True, help="parent folder for NAME-k3/, NAME-k4/, ...")
     export.add_argument("--name", help="folder name prefix (default: the ensemble folder's name)")
-    export.set_defaults(handler=run_export_members)
+    export.set_defaults(handler=run_export_members, output_folders=("output",))
     card = commands.add_parser("card", help="render an ensemble folder's model card (README.md) from its reports")
     card.add_argument("model", help="ensemble folder")
     card.add_argument("--evaluation", action="append", default=[], help="an `evaluate -o` JSON report (repeatable)")
@@ -160,7 +162,7 @@ def _add_publishing_parsers(commands) -> None:
     card.add_argument("--summary", default="", help="one paragraph under the title")
     card.add_argument("--widget", default="examples/sample.fasta", help="FASTA whose first record is the widget input")
     card.add_argument("-o", "--output", help="default: MODEL/README.md")
-    card.set_defaults(handler=run_card)
+    card.set_defaults(handler=run_card, output_files=("output",))
 
 
 def _add_scan_parser(commands, parents) -> None:
@@ -191,7 +193,29 @@ def _add_scan_parser(commands, parents) -> None:
         help="what the bedGraph holds: the probability, or -log10 of the background p-value",
     )
     scan.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    scan.set_defaults(handler=run_scan, batch_size=64)
+    scan.set_defaults(handler=run_scan, batch_size=64, output_files=("output", "bedgraph"))
+
+
+def _add_variants_parser(commands, parents) -> None:
+    variants = commands.add_parser(
+        "variants",
+        parents=parents,
+        help="score each VCF variant's ALT against its REF in a window of the reference genome",
+    )
+    variants.add_argument("vcf", help="VCF (plain or gzip), or - for stdin")
+    variants.add_argument(
+        "--reference", required=True, help="reference FASTA, plain or bgzip (pyfaidx indexes it where needed)"
+    )
+    variants.add_argument(
+        "--window",
+        type=positive_int,
+        help="window length in bases, centred on the variant (default: the model's window, 200 for the shipped models)",
+    )
+    variants.add_argument("-o", "--output", default="-", help="output TSV (default: stdout)")
+    variants.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    variants.set_defaults(
+        handler=run_variants, batch_size=64, output_files=("output",)
+    )  # windows of one length: scan's batch
 
 
 def _add_background_parser(commands, parents) -> None:
@@ -214,7 +238,29 @@ def _add_background_parser(commands, parents) -> None:
     )
     background.add_argument("-o", "--output", help="where to write the background (default: MODEL/background.json)")
     background.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    background.set_defaults(handler=run_background, batch_size=64)
+    background.set_defaults(handler=run_background, batch_size=64, output_files=("output",))
+
+
+def _add_attribute_parser(commands, parents) -> None:
+    attribute = commands.add_parser(
+        "attribute",
+        parents=parents,
+        help="which bases make each sequence an enhancer: per-base, per-nucleotide attributions and logos",
+    )
+    attribute.add_argument(
+        "input", help="FASTA (plain or gzip), a text file with one sequence per line, or - for stdin"
+    )
+    attribute.add_argument(
+        "-o", "--output", required=True, help="output folder (attributions.npz, attributions.tsv, logos/)"
+    )
+    attribute.add_argument(
+        "--method",
+        choices=["first-order", "ism"],
+        default="first-order",
+        help="first-order: one gradient pass per member (fast); ism: every substitution scored (exact, ~600x slower)",
+    )
+    attribute.add_argument("--logos", type=int, default=3, help="draw logos for the first N records (0: none)")
+    attribute.set_defaults(handler=run_attribute, precision="fp32", output_folders=("output",))
 
 
 def _add_motif_parsers(commands, device) -> None:
@@ -236,7 +282,8 @@ def _add_motif_parsers(commands, device) -> None:
             default=setting.default,
             help=setting.metadata["help"],
         )
-    motifs.set_defaults(handler=run_motifs)
+    motifs.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    motifs.set_defaults(handler=run_motifs, output_folders=("output",))
     explain = commands.add_parser(
         "explain",
         parents=[_option_group(_model_options)],
@@ -244,14 +291,14 @@ def _add_motif_parsers(commands, device) -> None:
     )
     explain.add_argument("sequence", help="a DNA sequence, or a FASTA file whose first record is used")
     explain.add_argument("-o", "--output", required=True, help="image file (PNG, SVG, PDF)")
-    explain.set_defaults(handler=run_explain)
+    explain.set_defaults(handler=run_explain, output_files=("output",))
 
 
 def _add_data_parser(commands) -> None:
     build = commands.add_parser("dataset", help="write the benchmarks as a Hub dataset folder (Parquet + card)")
     build.add_argument("-o", "--output", required=True, help="folder to write")
     build.add_argument("--source", default="../shared/data", help="the raw benchmark files (default: ../shared/data)")
-    build.set_defaults(handler=run_data_build)
+    build.set_defaults(handler=run_data_build, output_folders=("output",))
 
 
 def _add_evaluate_parser(commands, parents) -> None:
@@ -269,7 +316,8 @@ def _add_evaluate_parser(commands, parents) -> None:
     )
     evaluate.add_argument("--resamples", type=positive_int, default=1000, help="bootstrap resamples")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the bootstrap resampling")
-    evaluate.set_defaults(handler=run_evaluate)
+    evaluate.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    evaluate.set_defaults(handler=run_evaluate, output_files=("output", "plot"))
 
 
 def _add_baseline_parser(commands) -> None:
@@ -289,53 +337,61 @@ def _add_baseline_parser(commands) -> None:
         default="kmers",
         help="kmers: k = 1..5 frequencies; gc: the sequence's GC share alone (logistic regression)",
     )
-    baseline.set_defaults(handler=run_baseline)
+    baseline.set_defaults(handler=run_baseline, output_folders=("output",))
 
 
 def run_predict(args) -> int:
-    from tqdm.auto import tqdm
+    from collections import Counter
 
     from .background import background_for
     from .predict import load_model, table_cells, table_header
+    from .progress import progress_bar
     from .runtime import compile_for_inference, scored_precision
-    from .sequences import read_records
+    from .sequences import EmptyInput, read_records
 
+    count = _record_count(args.input)  # the bar's total; standard input is counted as it comes
+    if count == 0:
+        raise EmptyInput(args.input)  # before the model loads, as `scan` does
     model, tokenizer = load_model(args.model, args.device, args.revision, precision=args.precision)
     background = background_for(model, args.revision)
     if background is not None and (note := background.precision_note(scored_precision(model, args.precision))):
         print(f"ienhancer-elm: note: {note}", file=sys.stderr)
     if args.compile:
         compile_for_inference(model, args.batch_size)
-    failed = written = 0
-    try:
-        with written_whole(args.output, newline="") as handle:
-            writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
-            writer.writerow(table_header(model, args.strength, background))
-            records = read_records(args.input)
-            # The bar counts rows written (records read run a chunk ahead); a file's records are counted first.
-            quiet = args.no_progress or None  # None: shown only on a terminal
-            total = None if quiet else _record_count(args.input)
-            with tqdm(total=total, desc="predict", unit="seq", disable=quiet, file=sys.stderr) as progress:
-                for row, strength in _predictions(args, model, tokenizer, records):
-                    written += 1
-                    progress.update()
-                    failed += bool(row.error)
-                    if row.error or row.warning:
-                        note = row.error or f"warning: {row.warning}"
-                        progress.write(f"ienhancer-elm: record {row.id}: {note}", file=sys.stderr)
-                    writer.writerow(table_cells(model, row, strength, args.strength, background))
-            if not written:
-                raise _NothingToPredict
-    except _NothingToPredict:  # raised inside the output block, so that no output file is left
-        print(f"ienhancer-elm: warning: {args.input} holds no sequence", file=sys.stderr)
-        return 1
+    failed, ids = 0, Counter()
+    with written_whole(args.output, newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(table_header(model, args.strength, background))
+        records = read_records(args.input)
+        # The bar counts rows written (records read run a chunk ahead); a file's records are counted first.
+        with progress_bar(total=count, desc="predict", unit="seq", quiet=args.no_progress) as progress:
+            warn = lambda text: progress.write(f"ienhancer-elm: warning: {text}", file=sys.stderr)  # noqa: E731
+            for row, strength in _predictions(args, model, tokenizer, records, warn):
+                ids[row.id] += 1
+                progress.update()
+                failed += bool(row.error)
+                if row.error or row.warning:
+                    note = row.error or f"warning: {row.warning}"
+                    progress.write(f"ienhancer-elm: record {row.id}: {note}", file=sys.stderr)
+                writer.writerow(table_cells(model, row, strength, args.strength, background))
+        if not ids:  # standard input, read as it comes
+            raise EmptyInput(args.input)  # inside the output block, so that no output file is left
+    if repeated := _repeated_ids(ids):
+        print(f"ienhancer-elm: warning: {repeated}", file=sys.stderr)
     if failed:
         print(f"ienhancer-elm: {failed} record(s) could not be scored; see the error column", file=sys.stderr)
     return 1 if failed else 0
 
 
-class _NothingToPredict(Exception):
-    pass
+def _repeated_ids(ids) -> str | None:
+    """A warning naming the record ids given more than once: `scan` refuses them, `predict` keeps a row for each
+    record, which a table joined on the id would mix up."""
+    from .windows import listed
+
+    repeated = [name for name, count in ids.items() if count > 1]
+    if not repeated:
+        return None
+    return f"{len(repeated)} record id(s) appear more than once ({listed(repeated)}); each record keeps its own row"
 
 
 def _record_count(source: str) -> int | None:
@@ -357,8 +413,8 @@ def _record_count(source: str) -> int | None:
     return count
 
 
-def _predictions(args, model, tokenizer, records):
-    """(layer-1 row, layer-2 row or None) per record; layer 2 only with --strength."""
+def _predictions(args, model, tokenizer, records, warn):
+    """(layer-1 row, layer-2 row or None) per record; layer 2 only with --strength. `warn` gets a warning's text."""
     from .predict import load_model, predict_records, predict_two_layers
     from .runtime import compile_for_inference
 
@@ -369,9 +425,27 @@ def _predictions(args, model, tokenizer, records):
     )
     if args.compile:
         compile_for_inference(strength_model, args.batch_size)
-    return predict_two_layers(
+    pairs = predict_two_layers(
         model, tokenizer, strength_model, strength_tokenizer, records, args.batch_size, args.precision
     )
+    return _warning_once_beyond_trained_length(pairs, strength_model, warn)
+
+
+def _warning_once_beyond_trained_length(pairs, strength_model, warn):
+    """The pairs, with one warning at the first record layer 2 reads that is longer than the sequences it was
+    trained on (`window_bp`: 200 bp for the shipped layer-2 model, while NHLF's are up to 1 kbp): such a record's
+    strength is a mean over windows, a reading nothing validated for strength."""
+    trained = strength_model.config.window_bp  # None: the model reads whole sequences and says no length
+    warned = False
+    for row, strength in pairs:
+        if strength is not None and trained and row.length > trained and not warned:
+            warn(
+                f"the strength model {strength_model.name_or_path} was trained on {trained} bp sequences; record"
+                f" {row.id} is {row.length} bp, so its strength, as that of every record over {trained} bp, is the"
+                f" mean over {trained} bp windows, which that model was not trained to call"
+            )
+            warned = True
+        yield row, strength
 
 
 def _scan_settings(args, **calling):
@@ -405,6 +479,42 @@ def run_scan(args) -> int:
     return 0
 
 
+def run_variants(args) -> int:
+    from .background import background_for
+    from .predict import load_model
+    from .progress import progress_bar
+    from .runtime import compile_for_inference, scored_precision
+    from .sequences import EmptyInput
+    from .variants import table_cells, table_header, variant_effects, window_for
+
+    model, tokenizer = load_model(args.model, args.device, args.revision, precision=args.precision)
+    background = background_for(model, args.revision)
+    if background is not None and (note := background.precision_note(scored_precision(model, args.precision))):
+        print(f"ienhancer-elm: note: {note}", file=sys.stderr)
+    if args.compile:
+        compile_for_inference(model, args.batch_size)
+    window = window_for(model, args.window)
+    if background is not None and window != background.window:
+        note = f"the background holds {background.window} bp windows, these are {window} bp: no p-values"
+        print(f"ienhancer-elm: note: {note}", file=sys.stderr)
+    rows = variant_effects(args.vcf, args.reference, model, tokenizer, window, args.batch_size, args.precision)
+    failed = written = 0
+    with written_whole(args.output, newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
+        writer.writerow(table_header(background))
+        for row in progress_bar(rows, quiet=args.no_progress, desc="variants", unit="allele"):
+            written += 1
+            failed += bool(row.error)
+            writer.writerow(table_cells(row, background, window))
+        if not written:
+            raise EmptyInput(args.vcf, "variant record")  # inside the output block, so that no output file is left
+    if failed:
+        print(
+            f"ienhancer-elm: {failed} of {written} allele(s) could not be scored; see the error column", file=sys.stderr
+        )
+    return 1 if failed else 0
+
+
 def run_background(args) -> int:
     from .background import BACKGROUND_FILE, BackgroundError
     from .scan import compute_background
@@ -412,6 +522,7 @@ def run_background(args) -> int:
     if args.output is None and not Path(args.model).is_dir():
         raise BackgroundError(f"{args.model}: not a model folder; give -o for where to write the background")
     output = Path(args.output or Path(args.model) / BACKGROUND_FILE)
+    check_output_file(output)  # the model's folder may be read-only: say so before hours of scoring
     settings = _scan_settings(args)
     command = " ".join(["ienhancer-elm", *args.argv])
     background = compute_background(
@@ -426,20 +537,36 @@ def run_background(args) -> int:
     return 0
 
 
+def run_attribute(args) -> int:
+    from .attribution_files import write_attributions
+    from .predict import load_model
+    from .sequences import EmptyInput, read_records
+
+    model, tokenizer = load_model(args.model, args.device, args.revision, precision="fp32")
+    written, failed = write_attributions(
+        read_records(args.input), model, tokenizer, args.output, args.method, args.logos, args.batch_size
+    )
+    if not written:
+        raise EmptyInput(args.input)
+    print(f"ienhancer-elm: attributions of {written} record(s) written to {args.output}", file=sys.stderr)
+    if failed:
+        print(f"ienhancer-elm: {failed} record(s) could not be attributed; see the error column", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def run_motifs(args) -> int:
     from pathlib import Path
-
-    from tqdm.auto import tqdm
 
     from .evaluation import load_split
     from .motif_report import write_all
     from .motifs import MotifSettings, motifs_from_model
     from .predict import load_model
+    from .progress import progress_bar
 
     settings = MotifSettings(**{name: getattr(args, name) for name in vars(MotifSettings())})
     model, tokenizer = load_model(args.model, args.device)
     rows = load_split(args.dataset, args.config, args.split)
-    progress = lambda records: tqdm(records, desc="motifs", unit="seq", file=sys.stderr)  # noqa: E731
+    progress = lambda records: progress_bar(records, desc="motifs", unit="seq", quiet=args.no_progress)  # noqa: E731
     motifs, summary = motifs_from_model(
         model, tokenizer, rows["sequence"], rows["label"], settings, args.batch_size, progress
     )
@@ -482,10 +609,15 @@ def run_data_build(args) -> int:
 def run_evaluate(args) -> int:
     from .evaluation import evaluate, format_table, load_scorer, plot_curves, write_report
 
-    scorer = load_scorer(args.model, args.device, args.revision, args.batch_size, args.config)
-    against = load_scorer(args.against, args.device, None, args.batch_size, args.config) if args.against else None
+    progress = not args.no_progress
+    scorer = load_scorer(args.model, args.device, args.revision, args.batch_size, args.config, progress)
+    against = (
+        load_scorer(args.against, args.device, None, args.batch_size, args.config, progress) if args.against else None
+    )
     command = " ".join(["ienhancer-elm", *args.argv])
-    report = evaluate(scorer, args.dataset, args.config, args.split, args.resamples, args.seed, against, command)
+    report = evaluate(
+        scorer, args.dataset, args.config, args.split, args.resamples, args.seed, against, command, progress
+    )
     print(format_table(report))
     if args.output:
         write_report(report, args.output)
@@ -549,6 +681,7 @@ def run_card(args) -> int:
 
 def _handled_errors() -> tuple[type[Exception], ...]:
     """The errors a command reports in one line (a traceback would be a bug)."""
+    from .attribution import AttributionError
     from .background import BackgroundError
     from .evaluation import EvaluationError
     from .explain import ExplainError
@@ -557,9 +690,10 @@ def _handled_errors() -> tuple[type[Exception], ...]:
     from .release.publishing import PublishError
     from .scan import ScanError
     from .sequences import InputFormatError
+    from .variants import VariantError
 
     errors = (InputFormatError, NoDefaultModel, EvaluationError, ExplainError, MotifError, ScanError)
-    return (*errors, BackgroundError, PublishError, OSError)
+    return (*errors, AttributionError, BackgroundError, PublishError, VariantError, OSError)
 
 
 def main(argv=None) -> int:
@@ -577,20 +711,38 @@ def parse(argv=None) -> argparse.Namespace:
 def run(args: argparse.Namespace) -> int:
     try:
         handled = _handled_errors()
+        _check_outputs(args)
         return args.handler(args)
     except ModuleNotFoundError as error:  # a command whose optional dependencies are not installed
-        extra = "motifs" if args.command in ("motifs", "explain") else "data"
-        print(
-            f"ienhancer-elm: error: `{args.command}` needs the module {error.name!r}: "
-            f'pip install "ienhancer-elm[{extra}]"',
-            file=sys.stderr,
-        )
+        print(f"ienhancer-elm: error: {_missing_extra(args.command, error.name)}", file=sys.stderr)
         return 2
     except Exception as error:
         if isinstance(error, BrokenPipeError) or not isinstance(error, handled):
             raise
+        from .sequences import EmptyInput
+
         print(f"ienhancer-elm: error: {error}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(error, EmptyInput) else 2  # nothing to do: as predict exits where it scores nothing
+
+
+def _check_outputs(args) -> None:
+    """Refuse an output that could not be written, by the path the user gave, before the command loads a model
+    (seconds to minutes) or reads its input: the files a command writes (`output_files`, set by its parser) and
+    the folders it makes (`output_folders`)."""
+    for name in getattr(args, "output_files", ()):
+        check_output_file(getattr(args, name))
+    for name in getattr(args, "output_folders", ()):
+        check_output_folder(getattr(args, name))
+
+
+def _missing_extra(command: str, module: str) -> str:
+    """How to install what `command` lacks: from the package index, or in a clone (before the package is
+    published, the clone's way is the one that works)."""
+    extra = "motifs" if command in ("motifs", "explain") else "data"
+    return (
+        f'`{command}` needs the module {module!r}: pip install "ienhancer-elm[{extra}]"'
+        f' (or, in a clone of the repository, pip install -e ".[{extra}]")'
+    )
 
 
 def console_main() -> None:
@@ -608,6 +760,9 @@ def console_main() -> None:
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         status = 0
+    except KeyboardInterrupt:  # Ctrl-C: the outputs' cleanup has run (`written_whole`); a traceback says nothing
+        print("ienhancer-elm: interrupted", file=sys.stderr)
+        status = 130  # 128 + SIGINT, as shells report a command stopped by Ctrl-C
     sys.exit(status)
 
 

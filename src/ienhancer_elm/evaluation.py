@@ -19,6 +19,7 @@ from .metrics import (  # scikit-learn is imported only when a metric is compute
 from .modeling_ienhancer_elm import DECISION_THRESHOLD
 from .paths import DEFAULT_DATASET, MODEL_FOR_CONFIG, default_dataset_folder, resolve_model
 from .predict import load_model, predict_records
+from .progress import progress_bar
 from .sequences import Record, gc_fraction
 
 # The benchmark configs, each with its label names (label 0, label 1).
@@ -69,8 +70,9 @@ def _dataset_folder(dataset: str) -> Path:
 
 
 class EnsembleScorer:
-    def __init__(self, model: str | None, device=None, revision=None, batch_size=32, layer="layer1"):
+    def __init__(self, model: str | None, device=None, revision=None, batch_size=32, layer="layer1", progress=False):
         model = resolve_model(model, layer)
+        self.progress = progress  # a bar (or a line every half minute off a terminal) on stderr while scoring
         # fp32, so that a report is reproduced on any hardware (bf16 units or not)
         self.model, self.tokenizer = load_model(model, device, revision, precision="fp32")
         self.threshold = DECISION_THRESHOLD  # the model's probabilities are calibrated to it
@@ -86,7 +88,9 @@ class EnsembleScorer:
 
     def score(self, ids, sequences) -> np.ndarray:
         records = (Record(i, s) for i, s in zip(ids, sequences))
-        rows = list(predict_records(self.model, self.tokenizer, records, self.batch_size, precision="fp32"))
+        scored = predict_records(self.model, self.tokenizer, records, self.batch_size, precision="fp32")
+        with progress_bar(scored, total=len(sequences), desc="score", unit="seq", quiet=not self.progress) as bar:
+            rows = list(bar)
         failed = [row for row in rows if row.error]
         if failed:
             raise EvaluationError(f"{len(failed)} sequence(s) cannot be scored, e.g. {failed[0].id}: {failed[0].error}")
@@ -112,26 +116,51 @@ class BaselineScorer:
         return self.model.predict_proba(np.asarray(sequences, dtype=object))[:, 1]
 
 
-def load_scorer(model: str | None, device=None, revision=None, batch_size=32, config="layer1"):
-    """A saved baseline, or an ensemble; with no model, the shipped one for `config` (`MODEL_FOR_CONFIG`)."""
+def load_scorer(model: str | None, device=None, revision=None, batch_size=32, config="layer1", progress=False):
+    """A saved baseline, or an ensemble; with no model, the shipped one for `config` (`MODEL_FOR_CONFIG`).
+    `progress`: an ensemble shows its scoring's progress on stderr (a baseline takes seconds)."""
     if model is not None and str(model).endswith(".joblib"):
         return BaselineScorer(model)
-    return EnsembleScorer(model, device, revision, batch_size, MODEL_FOR_CONFIG.get(config, "layer1"))
+    return EnsembleScorer(model, device, revision, batch_size, MODEL_FOR_CONFIG.get(config, "layer1"), progress)
 
 
 def evaluate(
-    scorer, dataset: str, config: str, split: str, n_resamples=1000, seed=0, against=None, command=None
+    scorer,
+    dataset: str,
+    config: str,
+    split: str,
+    n_resamples=1000,
+    seed=0,
+    against=None,
+    command=None,
+    progress: bool = False,
 ) -> dict:
     """Figures with 95% bootstrap intervals on the whole split and on the rows not in training.
 
     With `against` (a second scorer), also the paired difference of every figure, this model minus that one.
-    `command` (how the report was made) is recorded as given.
+    `command` (how the report was made) is recorded as given. `progress`: the resampling's progress on stderr
+    (on the benchmark it takes about as long as scoring).
     """
     rows = load_split(dataset, config, split)
     labels, in_train = np.array(rows["label"]), np.array(rows["in_train"])
     gc = np.array([gc_fraction(sequence) for sequence in rows["sequence"]])
     probabilities = scorer.score(rows["id"], rows["sequence"])
+    theirs = against.score(rows["id"], rows["sequence"]) if against is not None else None
     subsets = {"all": np.ones(len(labels), bool), "without_in_train": ~in_train}
+    resamples = n_resamples * len(subsets) * (1 if against is None else 2)
+    with progress_bar(total=resamples, desc="bootstrap", unit="resample", quiet=not progress) as bar:
+        results = {
+            name: _figures(labels[mask], probabilities[mask], gc[mask], scorer.threshold, n_resamples, seed, bar.update)
+            for name, mask in subsets.items()
+        }
+        if against is not None:
+            thresholds = (scorer.threshold, against.threshold)
+            differences = {
+                name: _paired(
+                    labels[mask], probabilities[mask], theirs[mask], gc[mask], thresholds, n_resamples, seed, bar.update
+                )
+                for name, mask in subsets.items()
+            }
     report = {
         "model": scorer.description,
         "dataset": {
@@ -142,30 +171,26 @@ def evaluate(
         },
         "threshold": scorer.threshold,
         "bootstrap": {"resamples": n_resamples, "seed": seed},
-        "results": {
-            name: metrics_with_intervals(labels[mask], probabilities[mask], scorer.threshold, n_resamples, seed)
-            | {GC_MATCHED: gc_matched_auc_with_interval(labels[mask], probabilities[mask], gc[mask], n_resamples, seed)}
-            for name, mask in subsets.items()
-        },
+        "results": results,
         "command": command,
         "_curves": (labels, probabilities),
     }
     if against is not None:
-        theirs = against.score(rows["id"], rows["sequence"])
-        thresholds = (scorer.threshold, against.threshold)
         report["difference"] = {
             "against": against.description,
             "against_threshold": against.threshold,
-            "results": {
-                name: _paired(labels[mask], probabilities[mask], theirs[mask], gc[mask], thresholds, n_resamples, seed)
-                for name, mask in subsets.items()
-            },
+            "results": differences,
         }
     return report
 
 
-def _paired(labels, ours, theirs, gc, thresholds, n_resamples, seed) -> dict:
-    differences = paired_differences(labels, ours, theirs, thresholds, n_resamples, seed)
+def _figures(labels, probabilities, gc, threshold, n_resamples, seed, on_resample) -> dict:
+    figures = metrics_with_intervals(labels, probabilities, threshold, n_resamples, seed, on_resample)
+    return figures | {GC_MATCHED: gc_matched_auc_with_interval(labels, probabilities, gc, n_resamples, seed)}
+
+
+def _paired(labels, ours, theirs, gc, thresholds, n_resamples, seed, on_resample=None) -> dict:
+    differences = paired_differences(labels, ours, theirs, thresholds, n_resamples, seed, on_resample=on_resample)
     return differences | {GC_MATCHED: gc_matched_difference(labels, ours, theirs, gc, n_resamples, seed)}
 
 

@@ -51,16 +51,23 @@ def binary_metrics(labels, probabilities, threshold: float = 0.5) -> dict[str, f
     }
 
 
-def bootstrap_intervals(labels, probabilities, threshold=0.5, n_resamples=1000, seed=0, level=0.95):
-    """Percentile intervals of every metric over resamples (with replacement) of the sequences."""
+def bootstrap_intervals(labels, probabilities, threshold=0.5, n_resamples=1000, seed=0, level=0.95, on_resample=None):
+    """Percentile intervals of every metric over resamples (with replacement) of the sequences; `on_resample()`
+    is called after each (a progress bar's update: a thousand resamples take tens of seconds)."""
     labels, probabilities = np.asarray(labels), np.asarray(probabilities, dtype=float)
     rng = np.random.default_rng(seed)
     draws = [rng.integers(0, len(labels), len(labels)) for _ in range(n_resamples)]
-    values = np.array([list(binary_metrics(labels[i], probabilities[i], threshold).values()) for i in draws])
-    return _percentile_intervals(values, level)
+    values = []
+    for rows in draws:
+        values.append(list(binary_metrics(labels[rows], probabilities[rows], threshold).values()))
+        if on_resample:
+            on_resample()
+    return _percentile_intervals(np.array(values), level)
 
 
-def paired_differences(labels, first, second, thresholds=(0.5, 0.5), n_resamples=1000, seed=0, level=0.95) -> dict:
+def paired_differences(
+    labels, first, second, thresholds=(0.5, 0.5), n_resamples=1000, seed=0, level=0.95, on_resample=None
+) -> dict:
     """`first` minus `second` on every metric, each model at its own threshold, with a 95% interval.
 
     Both models' scores of a sequence are resampled together, so the interval keeps what the two share
@@ -77,8 +84,12 @@ def paired_differences(labels, first, second, thresholds=(0.5, 0.5), n_resamples
 
     rng = np.random.default_rng(seed)
     point = difference(np.arange(len(labels)))
-    values = np.array([difference(rng.integers(0, len(labels), len(labels))) for _ in range(n_resamples)])
-    intervals = _percentile_intervals(values, level)
+    values = []
+    for _ in range(n_resamples):
+        values.append(difference(rng.integers(0, len(labels), len(labels))))
+        if on_resample:
+            on_resample()
+    intervals = _percentile_intervals(np.array(values), level)
     differences = {name: {"value": float(value), "ci95": list(intervals[name])} for name, value in zip(COMPUTED, point)}
     return differences | {"n": int(len(labels))}
 
@@ -91,9 +102,9 @@ def _percentile_intervals(values: np.ndarray, level: float) -> dict[str, tuple[f
     return {name: (float(lo), float(hi)) for name, lo, hi in zip(COMPUTED, low, high)}
 
 
-def metrics_with_intervals(labels, probabilities, threshold=0.5, n_resamples=1000, seed=0) -> dict:
+def metrics_with_intervals(labels, probabilities, threshold=0.5, n_resamples=1000, seed=0, on_resample=None) -> dict:
     point = binary_metrics(labels, probabilities, threshold)
-    intervals = bootstrap_intervals(labels, probabilities, threshold, n_resamples, seed)
+    intervals = bootstrap_intervals(labels, probabilities, threshold, n_resamples, seed, on_resample=on_resample)
     return {name: {"value": float(point[name]), "ci95": list(intervals[name])} for name in COMPUTED} | {
         "n": int(len(labels)),
         "positives": int(np.sum(labels)),

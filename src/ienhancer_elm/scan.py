@@ -17,6 +17,7 @@ import os
 import sys
 from array import array
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,9 +33,12 @@ from .background import (
     model_fingerprint,
 )
 from .files import sha256_of, written_whole
+from .genome_order import genome_ordered, in_genome_order
 from .modeling_ienhancer_elm import DECISION_THRESHOLD
 from .paths import model_file
+from .progress import progress_bar
 from .runtime import compile_for_inference, inference_autocast, load_model, no_accelerator, scored_precision
+from .sequences import EmptyInput
 from .tokenization_ienhancer_elm import _UNKNOWN_BASE, DNABERT_BASE_ORDER, encode_bases
 from .windows import (
     ScanError,
@@ -251,8 +255,12 @@ class RegionMerger:
 ROWS_AT_A_TIME = 4096  # windows given p-values together (numpy), not one by one
 
 
-def write_outputs(rows, settings: ScanSettings, calling: Calling, bed_path, bedgraph_path=None) -> tuple[int, int]:
+def write_outputs(
+    rows, settings: ScanSettings, calling: Calling, bed_path, bedgraph_path=None, in_order: bool = False
+) -> tuple[int, int]:
     """Stream scored windows, in order, to the BED of regions and the bedGraph; returns (regions, windows called).
+    Both come out sorted by record name, then start (`genome_order`); `in_order`: the records come in name order
+    already, so the lines go straight to the outputs.
 
     The bedGraph puts each window's value on its central stride-long bin, so the intervals tile
     without overlapping. Without a background the BED is BED6 (name `enhancer_N`, score = 1000 x the best
@@ -266,10 +274,9 @@ def write_outputs(rows, settings: ScanSettings, calling: Calling, bed_path, bedg
     margin = (settings.window - settings.stride) // 2
     counts = np.zeros(background.levels_count, dtype=np.int64) if background is not None else None
     kept, called = [], 0
-    with written_whole(bed_path) as bed, written_whole(bedgraph_path) as graph:
-        if graph:
-            description = "enhancer_probability" if settings.bedgraph_value == "probability" else "-log10_background_p"
-            graph.write(f"track type=bedGraph name=ienhancer-elm description={description}\n")
+    description = "enhancer_probability" if settings.bedgraph_value == "probability" else "-log10_background_p"
+    track = f"track type=bedGraph name=ienhancer-elm description={description}\n"
+    with _sorted_output(bed_path, in_order) as bed, _sorted_output(bedgraph_path, in_order, track) as graph:
         if background is not None:
             emit = lambda region, number: kept.append(region)  # noqa: E731
         else:
@@ -295,6 +302,16 @@ def write_outputs(rows, settings: ScanSettings, calling: Calling, bed_path, bedg
         if background is not None:
             _write_narrow_peaks(bed, kept, background, counts, settings.window)
     return regions.count, called
+
+
+@contextmanager
+def _sorted_output(path, in_order: bool, header: str = ""):
+    """A scan's output written whole (`written_whole`): its header line, then its lines sorted by record."""
+    with written_whole(path) as handle:
+        if handle is not None:
+            handle.write(header)
+        with genome_ordered(handle, path, in_order) as lines:
+            yield lines
 
 
 def _bed6(region: Region, number: int) -> str:
@@ -350,29 +367,20 @@ def scan(
 ) -> ScanSummary | None:
     """Scan `fasta` (or its `regions`) and write the outputs; returns the summary on the main process."""
     from accelerate import PartialState  # imported when a scan runs: seconds to import
-    from tqdm.auto import tqdm
 
     state = PartialState(cpu=device == "cpu" or no_accelerator())
     device = device if device not in (None, "auto") else state.device
+    # Every process runs the checks (each must stop alike, or the others would wait for it forever); the input's
+    # come first, since they take no model.
+    segments, total, in_order = _scan_input(fasta, regions, state)
     model, tokenizer = load_model(model, device, revision, precision=settings.precision)
     calling = calling_for(settings, background_for(model, revision))
     _check_calling(settings, calling, model, state.is_main_process)
     if settings.compile:
         compile_for_inference(model, settings.batch_size)
-    # Every process runs the checks (each must stop alike, or the others would wait for it forever).
-    if regions:
-        with state.main_process_first():  # pyfaidx writes a missing index; one process at a time
-            genome = open_indexed(fasta)
-        intervals = bed_intervals(fasta, regions, genome)
-        genome.close()
-        segments, total = bed_segments(fasta, regions, intervals), sum(end - start for _, start, end in intervals)
-    else:
-        names, total = fasta_inventory(fasta)
-        refuse_duplicate_names(names, fasta)
-        segments = fasta_segments(fasta)
     summary = ScanSummary(rule=calling.rule())
-    quiet = not (show_progress and state.is_main_process) or None
-    with tqdm(total=total, desc="scan", unit="bp", unit_scale=True, disable=quiet, file=sys.stderr) as progress:
+    quiet = not (show_progress and state.is_main_process)
+    with progress_bar(total=total, desc="scan", unit="bp", unit_scale=True, quiet=quiet) as progress:
         rows = score_batches(
             model,
             tokenizer,
@@ -382,17 +390,60 @@ def scan(
             state.num_processes,
         )
         if state.num_processes == 1:
-            summary.regions, summary.called = write_outputs(rows, settings, calling, output, bedgraph)
+            summary.regions, summary.called = write_outputs(rows, settings, calling, output, bedgraph, in_order)
             return summary
         save_share(rows, share_path(output, state.process_index))
     state.wait_for_everyone()
     if state.is_main_process:
         shares = [share_path(output, rank) for rank in range(state.num_processes)]
-        summary.regions, summary.called = write_outputs(merged_shares(shares), settings, calling, output, bedgraph)
+        merged = merged_shares(shares)
+        summary.regions, summary.called = write_outputs(merged, settings, calling, output, bedgraph, in_order)
         for path in shares:
             path.unlink()
     state.wait_for_everyone()
     return summary if state.is_main_process else None
+
+
+def _scan_input(fasta, regions, state) -> tuple[Iterator[Segment], int | None, bool]:
+    """The segments to scan, their bases (the bar's total; None where unknown) and whether they come in name
+    order; an input without any record is refused here, before the model loads."""
+    if fasta == "-":
+        return _standard_input_segments(regions, state)
+    if regions:
+        with state.main_process_first():  # pyfaidx writes a missing index; one process at a time
+            genome = open_indexed(fasta)
+        intervals = sorted(bed_intervals(fasta, regions, genome))  # sorted: the outputs come out in genome order
+        genome.close()
+        if not intervals:
+            raise EmptyInput(regions, "interval")
+        return bed_segments(fasta, regions, intervals), sum(end - start for _, start, end in intervals), True
+    names, total = fasta_inventory(fasta)
+    if not names and not total:  # bases without a header are not FASTA: reading the file says so
+        raise EmptyInput(fasta)
+    refuse_duplicate_names(names, fasta)
+    return fasta_segments(fasta), total, in_genome_order(names)
+
+
+def _standard_input_segments(regions, state) -> tuple[Iterator[Segment], None, bool]:
+    """Standard input is read once, as it comes: no pre-pass, so the bar has no total and a repeated name stops
+    the scan where it appears (no output is left); it cannot be indexed, nor read by several processes."""
+    if regions:
+        raise ScanError("--regions reads the FASTA through its index: give a FASTA file, not standard input (-)")
+    if state.num_processes > 1:
+        raise ScanError("standard input (-) can be read by one process only: give a FASTA file to scan in several")
+    return _named_once(fasta_segments("-"), "-"), None, False
+
+
+def _named_once(segments, source) -> Iterator[Segment]:
+    """The segments, refused as the pre-pass would refuse them: a name seen before, or none at all."""
+    seen = set()
+    for segment in segments:
+        if segment.name in seen:
+            refuse_duplicate_names([segment.name, segment.name], source)
+        seen.add(segment.name)
+        yield segment
+    if not seen:
+        raise EmptyInput(source)
 
 
 def _check_calling(settings: ScanSettings, calling: Calling, model, main_process: bool) -> None:
@@ -441,8 +492,6 @@ def compute_background(
 ) -> Background:
     """Score the windows of `fastas` as `scan` does (its windowing and batching, one process) into a Background
     of `gc_strata` GC strata."""
-    from tqdm.auto import tqdm
-
     model, tokenizer = load_model(model_source, device, precision=settings.precision)
     if settings.compile:
         compile_for_inference(model, settings.batch_size)
@@ -450,8 +499,7 @@ def compute_background(
     for fasta in fastas:
         summary = ScanSummary()
         _, total = fasta_inventory(fasta)
-        quiet = not show_progress or None  # None: tqdm shows the bar only on a terminal
-        bar = tqdm(total=total, desc=Path(fasta).name, unit="bp", unit_scale=True, disable=quiet, file=sys.stderr)
+        bar = progress_bar(total=total, desc=Path(fasta).name, unit="bp", unit_scale=True, quiet=not show_progress)
         with bar as progress:
             windows = batches(fasta_segments(fasta), settings, settings.batch_size, summary, progress)
             for row in score_batches(model, tokenizer, windows, settings.precision):

@@ -26,6 +26,13 @@ class InputFormatError(ValueError):
     """The input as a whole cannot be read (not one bad record, which is reported per record)."""
 
 
+class EmptyInput(InputFormatError):
+    """The input holds no record: `predict` and `scan` stop with this one message and exit status 1."""
+
+    def __init__(self, source, what: str = "sequence"):
+        super().__init__(f"{'standard input' if str(source) == '-' else source} holds no {what}")
+
+
 @dataclass(frozen=True)
 class Record:
     id: str

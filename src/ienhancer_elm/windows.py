@@ -130,11 +130,16 @@ def refuse_duplicate_names(names, path) -> None:
     genome browsers reject, and regions that cannot be told apart."""
     repeated = [name for name, count in Counter(names).items() if count > 1]
     if repeated:
-        shown = ", ".join(repeated[:5]) + (f" and {len(repeated) - 5} more" if len(repeated) > 5 else "")
         raise ScanError(
-            f"{path}: {len(repeated)} record name(s) appear more than once ({shown}); their windows would overlap"
-            " under one name in the outputs, so give each record its own name"
+            f"{path}: {len(repeated)} record name(s) appear more than once ({listed(repeated)}); their windows would"
+            " overlap under one name in the outputs, so give each record its own name"
         )
+
+
+def listed(names, shown: int = 5) -> str:
+    """The first `shown` names, and how many more there are: a message stays one line however many."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def open_indexed(fasta_path):
