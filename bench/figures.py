@@ -173,7 +173,43 @@ def allocator() -> str:
     return "\n".join(rows) + "\n"
 
 
+def attribution_speed() -> str:
+    """First-order attributions against exact ISM, seconds a 200 bp sequence, one run (bench/attribution.py)."""
+    report = read_json("bench/attribution.json")
+    fast, ism = report["first_order"], report["ism"]
+    rows = header("method", "sequences", "seconds", "seconds per sequence", "1,000 sequences")
+    for name, found in (("first-order", fast), ("exact ISM", ism)):
+        thousand = found["seconds_per_sequence"] * 1000 / 60
+        rows.append(
+            f"| {name} | {found['sequences']} | {found['seconds']:.0f} | {found['seconds_per_sequence']:.3f} | {thousand:.0f} min |"
+        )
+    note = (
+        f"`{report['command']}` on {report['cpu']} ({report['torch_threads']} torch threads, fp32; load average "
+        f"{report['load_average_after']:.1f} on 2 shared cores): ISM costs {report['ism_over_first_order']:.0f}x the "
+        f"first-order method a sequence. Budget: {report['budget']}."
+    )
+    return "\n".join(rows) + "\n\n" + note + "\n"
+
+
+def variants_speed() -> str:
+    """Variants a second of `ienhancer-elm variants`, beside `predict` on the same windows (bench/variants.py)."""
+    report = read_json("bench/variants.json")
+    rows = header("", "per second")
+    rows.append(f"| variants (`ienhancer-elm variants`, 2 windows each) | {report['variants_per_second_median']:.2f} |")
+    rows.append(f"| their windows through `variants` | {report['windows_per_second_median']:.2f} |")
+    rows.append(f"| the same windows through `predict` | {report['predict_windows_per_second_median']:.2f} |")
+    note = (
+        f"`{report['command']}`: {report['variants']} SNVs on {report['reference']}, {report['model']} in "
+        f"{report['dtype'].removeprefix('torch.')}, batch {report['batch_size']}, on {report['cpu']} (load average "
+        f"{report['load_average_at_start']:.1f} on 2 shared cores at the start). Reading the VCF and the reference "
+        f"costs {100 * (1 / report['variants_windows_over_predict'] - 1):+.0f}% against `predict` alone."
+    )
+    return "\n".join(rows) + "\n\n" + note + "\n"
+
+
 RENDERERS = {
+    "attribution-speed": attribution_speed,
+    "variants-speed": variants_speed,
     "throughput-cpu": throughput_cpu,
     "throughput-gpu": throughput_gpu,
     "genome-estimates": genome_estimates,

@@ -26,15 +26,32 @@ PAPER = read_json("results/paper-figures.json")
 
 
 def readme_results() -> str:
-    """Shipped ensembles, the k-mer baseline and the paper on the test split, with 95% intervals."""
-    rows = header("layer", "model", "rows", "n", *model_card.METRICS)
+    """Shipped ensembles, the k-mer baseline, GC share alone and the paper on the test split, with 95% intervals;
+    the GC-matched AUC of each from the beyond-GC table."""
+    gc_table = read_json("experiments/beyond_gc/gc-table.json")
+    rows = header("layer", "model", "rows", "n", *model_card.METRICS, "AUC_GC")
     bootstraps = set()
     for layer in ("layer1", "layer2"):
         shipped = read_json(f"results/ienhancer-elm-{layer}-test.json")
         baseline = read_json(f"results/baseline-{layer}-test.json")
         bootstraps |= {json.dumps(report["bootstrap"], sort_keys=True) for report in (shipped, baseline)}
-        rows += model_card.subset_rows(f"{layer} | shipped ensemble", shipped["results"], model_card.METRICS)
-        rows += model_card.subset_rows(f"{layer} | k-mer SVM baseline", baseline["results"], model_card.METRICS)
+        gc_rows = gc_table["configs"][layer]["subsets"]
+        for name, report in (("shipped ensemble", shipped), ("k-mer SVM baseline", baseline)):
+            for row, subset in zip(
+                model_card.subset_rows(f"{layer} | {name}", report["results"], model_card.METRICS), model_card.SUBSETS
+            ):
+                rows.append(row + f" {_gc_matched_cell(gc_rows, subset[0], name)} |")
+        for subset, label in model_card.SUBSETS:
+            alone = gc_rows.get(subset, {}).get("GC share alone")
+            if alone:
+                cells = ["-"] * len(model_card.METRICS)
+                cells[model_card.METRICS.index("AUC_ROC")] = model_card.figure_cell(alone["AUC_ROC"])
+                n = gc_table["configs"][layer]["n"][subset]
+                rows.append(
+                    f"| {layer} | GC share alone | {label} | {n} | "
+                    + " | ".join(cells)
+                    + f" | {_gc_matched_cell(gc_rows, subset, 'GC share alone')} |"
+                )
         if layer == "layer1":
             paper = PAPER["layer1"]
             cells = [
@@ -43,10 +60,19 @@ def readme_results() -> str:
             rows.append(
                 f"| layer1 | paper (DNABERT members, chosen on the test split) | all | {paper['n']} | "
                 + " | ".join(cells)
-                + " |"
+                + " | not reported |"
             )
     bootstrap = ", ".join(f"{b['resamples']} resamples, seed {b['seed']}" for b in map(json.loads, sorted(bootstraps)))
-    return "\n".join(rows) + f"\n\nIntervals: 95% bootstrap ({bootstrap}).\n"
+    return "\n".join(rows) + (
+        f"\n\nIntervals: 95% bootstrap ({bootstrap}). AUC_GC: the GC-matched AUC (pairs whose GC share differs by at "
+        f"most 0.01; [definition](docs/benchmarks.md#how-much-of-a-call-is-gc-share)), and GC share alone's AUC, from "
+        f"`experiments/beyond_gc/gc-table.json` (scored in {gc_table['precision']}).\n"
+    )
+
+
+def _gc_matched_cell(gc_rows: dict, subset: str, name: str) -> str:
+    row = gc_rows.get(subset, {}).get(name)
+    return model_card.figure_cell(row["AUC_GC"]) if row else "-"
 
 
 def test_reports() -> str:
@@ -214,9 +240,8 @@ def quickstart() -> str:
     )
 
 
-def motifs() -> str:
-    """The motif run's own report (`ienhancer-elm motifs` writes report.md and motifs.tsv, no JSON), logos relinked."""
-    folder = "results/motifs-layer1"
+def motifs(folder: str = "results/motifs-layer1") -> str:
+    """A motif run's own report (`ienhancer-elm motifs` writes report.md and motifs.tsv), logos relinked."""
     report = (REPO / folder / "report.md").read_text(encoding="utf-8")
     body = report.split("\n", 1)[1].strip()  # drop the report's own title
     with open(REPO / folder / "motifs.tsv", encoding="utf-8", newline="") as handle:
@@ -226,6 +251,7 @@ def motifs() -> str:
 
 
 RENDERERS = {
+    "attribution-motifs": lambda: motifs("results/motifs-attribution-layer1"),
     "results": readme_results,
     "test-reports": test_reports,
     "baseline": baseline,

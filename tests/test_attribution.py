@@ -138,3 +138,12 @@ def test_the_attribute_command_writes_arrays_a_row_per_record_and_logos(tiny_fol
     assert "scores_1" not in arrays and list(arrays["ids"]) == ["one", "bad", "two"]
     assert str(arrays["sequence_2"]) == random_dna(90, 2).upper()
     assert [p.name for p in (tmp_path / "out" / "logos").iterdir()] == ["1_one.png"]
+
+
+def test_motif_trimming_keeps_the_positions_near_the_contribution_peak():
+    from ienhancer_elm.attribution_motifs import trimmed
+
+    contributions = np.zeros((10, 4))
+    contributions[3:6, 0] = [0.5, 1.0, 0.31]
+    contributions[8, 1] = 0.1  # under 0.3 of the peak: trimmed with the flanks
+    assert trimmed(np.full((10, 4), 0.25), contributions).shape == (3, 4)

@@ -131,3 +131,33 @@ def test_shuffled_negatives_are_refused_where_label_0_is_an_enhancer(tmp_path):
     args = FinetuneArguments(output_dir=str(tmp_path), config="layer2", shuffled_negatives=1)
     with pytest.raises(ValueError, match="label 0 is non-enhancer, not layer2"):
         with_extra_negatives(args, ["ACGT" * 20, "TTGA" * 20], [1, 0])
+
+
+def test_gc_balancing_weights_give_each_class_half_of_every_bin_and_drop_one_class_bins():
+    from ienhancer_elm.training.negatives import gc_balancing_weights
+
+    gc = np.array([0.40, 0.405, 0.41, 0.50, 0.50, 0.50, 0.70])
+    labels = np.array([1, 0, 0, 1, 1, 0, 1])  # bins of 0.02: [0.40, 0.42) 1 vs 2, [0.50, 0.52) 2 vs 1, 0.70 alone
+    weights = gc_balancing_weights(gc, labels)
+    assert weights[6] == 0  # a bin with enhancers only tells GC apart from nothing: left out
+    for rows in (slice(0, 3), slice(3, 6)):
+        in_bin, in_labels = weights[rows], labels[rows]
+        assert in_bin[in_labels == 1].sum() == pytest.approx(in_bin[in_labels == 0].sum())
+        assert in_bin.sum() == pytest.approx(3)
+    from sklearn.metrics import roc_auc_score
+
+    # weighted, GC alone ranks the rows at chance
+    auc = roc_auc_score(labels[:6], gc[:6], sample_weight=weights[:6])
+    assert auc == pytest.approx(0.5, abs=0.2)
+
+
+def test_gc_matched_windows_draw_each_window_once_within_the_tolerance():
+    from ienhancer_elm.training.negatives import gc_matched_windows
+
+    windows = ["a", "b", "c", "d"]
+    window_gc = [0.30, 0.50, 0.505, 0.90]
+    chosen = gc_matched_windows([0.50, 0.50, 0.50, 0.31], windows, window_gc, tolerance=0.01, seed=1)
+    assert sorted(chosen[:2]) == ["b", "c"] and chosen[2:] == ["a"]  # the third 0.50 finds none left
+    assert gc_matched_windows([0.5], windows, window_gc, seed=1) == gc_matched_windows(
+        [0.5], windows, window_gc, seed=1
+    )

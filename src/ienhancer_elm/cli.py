@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_variants_parser(commands, [model, device, speed])
     _add_background_parser(commands, [device, speed])
     _add_evaluate_parser(commands, [model, device])
+    _add_own_dataset_parser(commands)
     _add_motif_parsers(commands, device)
     _add_attribute_parser(commands, [model, device])
     release = commands.add_parser(
@@ -257,7 +258,7 @@ def _add_attribute_parser(commands, parents) -> None:
         "--method",
         choices=["first-order", "ism"],
         default="first-order",
-        help="first-order: one gradient pass per member (fast); ism: every substitution scored (exact, ~600x slower)",
+        help="first-order: one gradient pass per member (fast); ism: every substitution scored (exact; about 70x slower on 2 CPU cores, bench/attribution.py)",
     )
     attribute.add_argument("--logos", type=int, default=3, help="draw logos for the first N records (0: none)")
     attribute.set_defaults(handler=run_attribute, precision="fp32", output_folders=("output",))
@@ -269,11 +270,18 @@ def _add_motif_parsers(commands, device) -> None:
     motifs = commands.add_parser(
         "motifs",
         parents=[_option_group(_model_options), device],
-        help="motifs from a member's attention, matched to JASPAR by TOMTOM",
+        help="motifs from a member's attention or the ensemble's attributions, matched to JASPAR by TOMTOM",
     )
     motifs.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset folder or Hub id")
     motifs.add_argument("--config", default="layer1", help="layer1, layer2 or enhancer_if_nhlf")
     motifs.add_argument("--split", default="train", help="labelled split to mine (default: train)")
+    motifs.add_argument(
+        "--method",
+        choices=["attention", "attribution"],
+        default="attention",
+        help="attention: the paper's (one member's last-layer attention, seeds tested for enrichment); attribution: "
+        "TF-MoDISco on the ensemble's first-order attributions",
+    )
     motifs.add_argument("-o", "--output", required=True, help="folder for motifs.meme, motifs.tsv, logos/, report.md")
     for setting in fields(MotifSettings):
         motifs.add_argument(
@@ -301,12 +309,41 @@ def _add_data_parser(commands) -> None:
     build.set_defaults(handler=run_data_build, output_folders=("output",))
 
 
+def _add_own_dataset_parser(commands) -> None:
+    dataset = commands.add_parser(
+        "dataset",
+        help="build a dataset folder from your own enhancers (two FASTA files, or BED regions on a reference) for "
+        "fine-tuning and evaluate",
+    )
+    dataset.add_argument("positives", help="FASTA of enhancer sequences, or with --reference a BED of enhancer regions")
+    dataset.add_argument(
+        "--negatives", help="FASTA of non-enhancers, or with --reference a BED (default there: drawn from the genome)"
+    )
+    dataset.add_argument(
+        "--reference",
+        help="reference FASTA (plain or bgzip) the BED regions lie on; without --negatives, negatives are drawn from "
+        "it: same length, A/C/G/T only, off every positive region, one per positive within 0.01 of its GC share",
+    )
+    dataset.add_argument("-o", "--output", required=True, help="the dataset folder (other configs in it are kept)")
+    dataset.add_argument("--config", required=True, help="the config's name, as fine-tuning and evaluate take it")
+    dataset.add_argument("--length", type=positive_int, default=200, help="BED regions: bases around each centre")
+    dataset.add_argument("--test-fraction", type=float, default=0.2, help="share of each class held out for test")
+    dataset.add_argument(
+        "--test-chromosomes",
+        help="BED regions: hold out every sequence on these chromosomes instead (comma-separated: chr8,chr9)",
+    )
+    dataset.add_argument("--seed", type=int, default=0, help="seed of the test split and of drawn negatives")
+    dataset.set_defaults(handler=run_own_dataset, output_folders=("output",))
+
+
 def _add_evaluate_parser(commands, parents) -> None:
     evaluate = commands.add_parser(
         "evaluate", parents=parents, help="score a model on a benchmark split, with 95%% bootstrap intervals"
     )
     evaluate.add_argument("--dataset", default=DEFAULT_DATASET, help="dataset folder or Hub id")
-    evaluate.add_argument("--config", default="layer1", help="layer1, layer2 or enhancer_if_nhlf")
+    evaluate.add_argument(
+        "--config", default="layer1", help="layer1, layer2, enhancer_if_nhlf, or one `ienhancer-elm dataset` built"
+    )
     evaluate.add_argument("--split", default="test", help="train or test")
     evaluate.add_argument("-o", "--output", help="write the figures as JSON here")
     evaluate.add_argument("--plot", help="draw ROC and precision-recall curves to this image")
@@ -557,6 +594,7 @@ def run_attribute(args) -> int:
 def run_motifs(args) -> int:
     from pathlib import Path
 
+    from .attribution_motifs import motifs_from_attributions
     from .evaluation import load_split
     from .motif_report import write_all
     from .motifs import MotifSettings, motifs_from_model
@@ -567,9 +605,8 @@ def run_motifs(args) -> int:
     model, tokenizer = load_model(args.model, args.device)
     rows = load_split(args.dataset, args.config, args.split)
     progress = lambda records: progress_bar(records, desc="motifs", unit="seq", quiet=args.no_progress)  # noqa: E731
-    motifs, summary = motifs_from_model(
-        model, tokenizer, rows["sequence"], rows["label"], settings, args.batch_size, progress
-    )
+    mine = motifs_from_attributions if args.method == "attribution" else motifs_from_model
+    motifs, summary = mine(model, tokenizer, rows["sequence"], rows["label"], settings, args.batch_size, progress)
     write_all(motifs, Path(args.output), summary | {"dataset": f"{args.config}/{args.split}"}, settings.match_q)
     matched = sum(1 for m in motifs if m.matches and m.matches[0]["q"] < settings.match_q)
     print(f"{len(motifs)} motif(s), {matched} matching JASPAR (q < {settings.match_q}); see {args.output}/report.md")
@@ -623,6 +660,31 @@ def run_evaluate(args) -> int:
         write_report(report, args.output)
     if args.plot:
         plot_curves(report, args.plot)
+    return 0
+
+
+def run_own_dataset(args) -> int:
+    from .training.own_data import DatasetRequest, build_own_dataset
+
+    request = DatasetRequest(
+        positives=args.positives,
+        output=args.output,
+        config=args.config,
+        negatives=args.negatives,
+        reference=args.reference,
+        length=args.length,
+        test_fraction=args.test_fraction,
+        test_chromosomes=[name for name in (args.test_chromosomes or "").split(",") if name],
+        seed=args.seed,
+        command=" ".join(["ienhancer-elm", *args.argv]),
+    )
+    record = build_own_dataset(request)
+    rows = record["rows"]
+    print(
+        f"ienhancer-elm: {args.output}/{args.config}: {rows['train']} training and {rows['test']} test sequences;"
+        f" card {args.output}/README.md",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -72,21 +72,32 @@ def draw_logo(motif: Motif, path: Path) -> None:
 
 def write_report(motifs: list[Motif], folder: Path, summary: dict, match_q: float) -> None:
     matched = sum(1 for m in motifs if m.matches and m.matches[0]["q"] < match_q)
+    from_attributions = str(summary.get("method", "")).startswith("attribution")
     lines = [
-        "# Motifs from attention",
+        f"# Motifs from {'attributions' if from_attributions else 'attention'}",
         "",
         f"{len(motifs)} motif(s); {matched} match a JASPAR CORE vertebrate motif (TOMTOM q < {match_q}).",
         "",
         "Run: " + ", ".join(f"{key} = {value}" for key, value in summary.items()),
         "",
+    ]
+    if from_attributions:
+        lines += [
+            "Attribution motifs are TF-MoDISco patterns: `sequences` is a pattern's support (the seqlets it groups), "
+            "in place of the attention method's seed enrichment, which has no counterpart here. `pos_` patterns "
+            "raise the enhancer call, `neg_` patterns lower it.",
+            "",
+        ]
+    lines += [
         "| motif | logo | consensus | sequences | enrichment q | best JASPAR match | TOMTOM q |",
         "|---|---|---|---|---|---|---|",
     ]
     for motif in motifs:
         best = motif.matches[0] if motif.matches else {"id": "", "name": "", "q": float("nan")}
+        enrichment = "" if np.isnan(motif.q_value) else f"{motif.q_value:.2g}"
         lines.append(
             f"| {motif.id} | ![{motif.id}](logos/{motif.id}.png) | `{motif.consensus}` | {motif.instances} | "
-            f"{motif.q_value:.2g} | {best['id']} {best['name']} | {best['q']:.2g} |"
+            f"{enrichment} | {best['id']} {best['name']} | {best['q']:.2g} |"
         )
     (folder / "report.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -99,3 +110,32 @@ def write_all(motifs: list[Motif], folder: Path, summary: dict, match_q: float) 
     for motif in motifs:
         draw_logo(motif, folder / "logos" / f"{motif.id}.png")
     write_report(motifs, folder, summary, match_q)
+    write_summary(motifs, folder / "motifs.json", summary, match_q)
+
+
+def write_summary(motifs: list[Motif], path: Path, summary: dict, match_q: float) -> None:
+    """The counts (found, matched) and each motif's best JASPAR match, for figures and comparisons."""
+    import json
+
+    def best(motif: Motif) -> dict | None:
+        return motif.matches[0] if motif.matches else None
+
+    rows = [
+        {
+            "id": m.id,
+            "consensus": m.consensus,
+            "sequences": m.instances,
+            "best_match": best(m),
+            "matched": bool(m.matches and m.matches[0]["q"] < match_q),
+            "top_matches": m.matches,
+        }
+        for m in motifs
+    ]
+    report = {
+        "found": len(motifs),
+        "matched": sum(row["matched"] for row in rows),
+        "match_q": match_q,
+        "run": {key: str(value) for key, value in summary.items()},
+        "motifs": rows,
+    }
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

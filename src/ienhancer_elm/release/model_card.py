@@ -32,7 +32,11 @@ def read_json_or_empty(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-RECIPES = {"ienhancer2l": "training/recipe.sh", "enhancer_if_nhlf": "training/release_nhlf.sh"}
+RECIPES = {
+    "ienhancer2l": "training/recipe.sh",
+    "enhancer_if_nhlf": "training/release_nhlf.sh",
+    "own": "training/finetune.py + training/build_ensemble.py",  # docs/training.md, "Your own cell type"
+}
 BENCHMARK_NAMES = {
     "layer1": "iEnhancer-2L layer1",
     "layer2": "iEnhancer-2L layer2",
@@ -40,7 +44,10 @@ BENCHMARK_NAMES = {
 }
 
 
-def front_matter(config: IEnhancerELMConfig, repo_id: str, evaluations: list[dict], widget: str) -> str:
+def front_matter(
+    config: IEnhancerELMConfig, repo_id: str, evaluations: list[dict], widget: str, dataset: str | None = DATASET_REPO
+) -> str:
+    """The YAML header; `dataset`: the Hub dataset the model was trained on (None: a local folder of one's own)."""
     positive = config.labels[1]
     lines = [
         "---",
@@ -52,8 +59,7 @@ def front_matter(config: IEnhancerELMConfig, repo_id: str, evaluations: list[dic
             f"  - {tag}"
             for tag in ("biology", "genomics", "dna", "enhancer", "k-mer", "bert", "ensemble", "custom_code")
         ),
-        "datasets:",
-        f"  - {DATASET_REPO}",
+        *(["datasets:", f"  - {dataset}"] if dataset else []),
         "metrics:",
         *(f"  - {metric}" for metric in ("accuracy", "matthews_correlation", "recall", "roc_auc")),
         "widget:",
@@ -61,11 +67,11 @@ def front_matter(config: IEnhancerELMConfig, repo_id: str, evaluations: list[dic
         f"    example_title: an example {positive if positive.endswith('enhancer') else positive + ' enhancer'}",
     ]
     if evaluations:
-        lines += _model_index(repo_id, evaluations)
+        lines += _model_index(repo_id, evaluations, dataset)
     return "\n".join(lines + ["---", ""])
 
 
-def _model_index(repo_id: str, evaluations: list[dict]) -> list[str]:
+def _model_index(repo_id: str, evaluations: list[dict], dataset: str | None) -> list[str]:
     lines = ["model-index:", f"  - name: {repo_id}", "    results:"]
     for report in evaluations:
         data = report["dataset"]
@@ -74,7 +80,7 @@ def _model_index(repo_id: str, evaluations: list[dict]) -> list[str]:
             "          type: text-classification",
             "        dataset:",
             f"          name: {BENCHMARK_NAMES.get(data['config'], data['config'])} ({data['split']})",
-            f"          type: {DATASET_REPO}",
+            f"          type: {dataset or data['source']}",
             f"          config: {data['config']}",
             f"          split: {data['split']}",
             "        metrics:",
@@ -172,7 +178,7 @@ def cv_section(cv: dict) -> str:
 
 
 def _chosen(cv: dict) -> str:
-    if cv.get("benchmark", "ienhancer2l") == "ienhancer2l":  # the recipe chose the members there too
+    if cv.get("benchmark", "ienhancer2l") != "enhancer_if_nhlf":  # the recipe chose the members there too
         return f"Members k = {cv['chosen_kmers']} and the threshold {cv['threshold']} (best MCC) were chosen"
     return f"The threshold {cv['threshold']} (best MCC) was chosen"
 
@@ -214,12 +220,25 @@ def _heads_and_calibration(cv: dict) -> list[str]:
     return lines
 
 
-def procedure(arguments: dict, pretrained: bool, refitted: bool = False) -> str:
+SHIPPED_CORPUS = "hg38_chr2_1-2333275.fa.gz"  # the slice the shipped members were pretrained on
+
+
+def pretraining_corpus(pretraining: dict) -> str:
+    """What a member was pretrained on, from its pretraining run's record (`corpus.json`)."""
+    settings = pretraining.get("arguments") or {}
+    files = [Path(path).name for path in settings.get("corpus", [])]
+    if not files or SHIPPED_CORPUS in files:
+        return "200 bp windows of a 2.3 Mbp slice of hg38 chromosome 2 and the unlabelled training sequences"
+    sequences = " and the unlabelled training sequences" if settings.get("dataset_configs") else ""
+    return f"{settings.get('window', 200)} bp windows of {', '.join(f'`{name}`' for name in files)}{sequences}"
+
+
+def procedure(arguments: dict, pretraining: dict | None, refitted: bool = False) -> str:
+    """How the members were trained; `pretraining`: the first member's pretraining record, None without one."""
     start = (
         "Each member was pretrained as a masked language model (DNABERT-style masking of k consecutive k-mers) on "
-        "200 bp windows of a 2.3 Mbp slice of hg38 chromosome 2 and the unlabelled training sequences (both strands; "
-        "every window overlapping a test sequence dropped), then "
-        if pretrained
+        f"{pretraining_corpus(pretraining)} (both strands; every window overlapping a test sequence dropped), then "
+        if pretraining
         else "Each member was "
     )
     folds = arguments["folds"]
@@ -250,7 +269,7 @@ def training_section(training: dict) -> str:
     members = list(training["members"].values())
     refitted = any("refit" in member for member in members)  # runs not in the ensemble have none
     lines = [
-        procedure(members[0]["arguments"], bool(members[0].get("pretraining")), refitted),
+        procedure(members[0]["arguments"], members[0].get("pretraining"), refitted),
         "",
         "| k | pretraining windows (both strands) | fine-tuning | best epoch (0-based) | validation AUC |"
         + (" epochs on the whole split |" if refitted else "")
@@ -280,6 +299,7 @@ def training_section(training: dict) -> str:
 def render_model_card(folder: str | Path, evaluations: list[dict], repo_id: str, summary: str, widget: str) -> str:
     """The card of an ensemble folder: front matter, use, data, procedure, results, limitations, citation."""
     folder = Path(folder)
+    benchmark = read_json_or_empty(folder / "cv_results.json").get("benchmark", "ienhancer2l")
     if not (folder / "config.json").is_file():  # from_pretrained would fall back to a default config
         raise FileNotFoundError(f"{folder}: not a model folder (no config.json)")
     config = IEnhancerELMConfig.from_pretrained(folder)
@@ -295,16 +315,18 @@ def render_model_card(folder: str | Path, evaluations: list[dict], repo_id: str,
         negative=config.labels[0],
         positive=config.labels[1],
         kmers=", ".join(map(str, config.kmers)),
+        head_dropout=f"{config.head_dropout:g}",
         sizes=size_line,
         input=input_line(config, _tokenizer_max_length(folder)),
-        recipe=RECIPES[read_json_or_empty(folder / "cv_results.json").get("benchmark", "ienhancer2l")],
+        recipe=RECIPES[benchmark],
         threshold=config.threshold,
         slope=f"{config.calibration_slope:.3g}",
         spectrum=spectrum_paragraph(config, read_json_or_empty(folder / "cv_results.json")),
         benchmark=benchmark_sections(folder, evaluations, config),
         citation=CITATION,
     )
-    return front_matter(config, repo_id, evaluations, widget) + body
+    dataset = None if benchmark == "own" else DATASET_REPO
+    return front_matter(config, repo_id, evaluations, widget, dataset) + body
 
 
 def spectrum_paragraph(config: IEnhancerELMConfig, cv: dict) -> str:
@@ -315,6 +337,7 @@ def spectrum_paragraph(config: IEnhancerELMConfig, cv: dict) -> str:
     share = 1 / (len(config.kmers) + 1) if config.spectrum_weight is None else config.spectrum_weight
     c_value = (fitted.get("params") or {}).get("calibratedclassifiercv__estimator__C")
     chosen_c = f" (C = {c_value:g}, chosen by 5-fold CV)" if c_value is not None else ""
+    command = fitted.get("command") or (cv.get("heads") or {}).get("command", "training/refit_heads.py")
     return (
         f"\nA further member reads the k-mer spectrum: the frequencies of every {'-, '.join(map(str, config.spectrum_kmers))}-mer "
         f"{'of each window the BERT members read' if config.spectrum_windows else 'of the whole sequence (however long)'}"
@@ -322,7 +345,7 @@ def spectrum_paragraph(config: IEnhancerELMConfig, cv: dict) -> str:
         f"{chosen_c} and Platt's sigmoid, fitted by scikit-learn on the training split and stored here as "
         f"{config.spectrum_support_vectors:,} support vectors (torch buffers, kept in fp32). It has "
         f"{share:.0%} of the soft vote, the BERT members sharing the rest equally; that share was chosen on a "
-        f"held-out fold of the training data (`{(cv.get('heads') or {}).get('command', 'training/refit_heads.py')}`). Its "
+        f"held-out fold of the training data (`{command}`). Its "
         "probability is the output's last member column.\n"
     )
 
@@ -331,16 +354,34 @@ def benchmark_sections(folder: Path, evaluations: list[dict], config: IEnhancerE
     """Data, procedure, results and limitations, written for the benchmark the model was trained on."""
     cv = read_json_or_empty(folder / "cv_results.json")
     benchmark = cv.get("benchmark", "ienhancer2l")
+    training = read_json_or_empty(folder / "training.json")
     template = (Path(__file__).parent / "templates" / f"benchmark_{benchmark}.md").read_text(encoding="utf-8")
     return template.format(
         cv=cv_section(cv),
-        training=training_section(read_json_or_empty(folder / "training.json")),
+        training=training_section(training),
+        config_name=cv.get("config"),  # these three: a dataset of one's own (benchmark_own.md)
+        dataset_source=cv.get("dataset"),
+        starting_point=starting_point(training),
         results=results_table(evaluations) if evaluations else "Not evaluated yet.\n",
         background=background_section(folder),
         dataset=DATASET_REPO,
         layer1_repo=SHIPPED_REPOS["layer1"],
         layer1_encoders=cv.get("encoders_fine_tuned_on", "the iEnhancer-2L layer-1 benchmark"),
         window=config.window_bp,
+    )
+
+
+def starting_point(training: dict) -> str:
+    """Where the members' fine-tuning started (`init` of their runs)."""
+    starts = sorted({member["arguments"]["init"] for member in training.get("members", {}).values()})
+    if not starts:
+        return ""
+    named = ", ".join("random weights" if start == "scratch" else f"`{start}`" for start in starts)
+    if starts == ["scratch"]:
+        return f"Fine-tuning started from {named}."
+    return (
+        f"Fine-tuning started from {named} (an ensemble folder gives each run its member of that k, encoder and "
+        "head; a DNABERT-layout folder its encoder)."
     )
 
 

@@ -11,12 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..evaluation import load_split
 from ..hub_export import write_model_folder
 from ..metrics import binary_metrics
 from ..models import IEnhancerELMConfig, IEnhancerELMForSequenceClassification
 from ..paths import SOURCE_MODELS
 
 THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.01), 2)
+# Which card text a config's model gets (release/templates/benchmark_*.md); any other config is a dataset of one's own.
+BENCHMARKS = {"layer1": "ienhancer2l", "layer2": "ienhancer2l", "enhancer_if_nhlf": "enhancer_if_nhlf"}
+SPECTRUM_COMMAND = "training/build_ensemble.py --spectrum true"
 
 
 @dataclass
@@ -29,6 +33,15 @@ class EnsembleArguments:
     choose_threshold: bool = field(default=True, metadata={"help": "pick the threshold with the best out-of-fold MCC"})
     release: bool = field(
         default=False, metadata={"help": "allow writing over a shipped model in models/ (training/release.sh does)"}
+    )
+    spectrum: bool = field(
+        default=False,
+        metadata={
+            "help": "add the spectrum member (k-mer frequencies, an SVM): fitted on the training rows the members "
+            "did not hold out, its share of the vote chosen on those they did (threshold and calibration then chosen "
+            "with it), then fitted again on the whole training split; needs members run on one held-out fold "
+            "(only_fold)"
+        },
     )
 
 
@@ -74,6 +87,7 @@ def score_subsets(oof: dict[int, dict]) -> list[dict]:
             {
                 "kmers": list(subset),
                 "n": len(ids),
+                "_ids": ids,
                 **binary_metrics(labels, probabilities, 0.5),
                 "_labels": labels,
                 "_probabilities": probabilities,
@@ -208,23 +222,65 @@ def training_record(runs: dict[int, Path]) -> dict:
     }
 
 
+def spectrum_kmers(kmers) -> tuple[int, ...]:
+    """The spectrum member's k: those of `spectrum.DEFAULT_KMERS` among the chosen members' (it counts their tokens),
+    else the smallest member's."""
+    from .spectrum import DEFAULT_KMERS
+
+    return tuple(k for k in DEFAULT_KMERS if k in kmers) or (min(kmers),)
+
+
+def spectrum_choice(runs: dict[int, Path], oof: dict[int, dict], chosen: dict):
+    """(`spectrum.choose_weight`'s report, the ensemble's held-out probabilities with the chosen share, the training
+    split's sequences and labels): the spectrum member fitted on the training rows outside the members' held-out
+    predictions and scored on those."""
+    from .spectrum import choose_weight  # scikit-learn's SVM, only when asked for
+
+    arguments = json.loads((next(iter(runs.values())) / "arguments.json").read_text())
+    train = load_split(arguments["dataset"], arguments["config"], "train")
+    sequences, labels = list(train["sequence"]), np.asarray(train["label"])
+    row_of = {identifier: row for row, identifier in enumerate(train["id"])}
+    held_rows = np.array([row_of[identifier] for identifier in chosen["_ids"]])
+    fit_rows = np.setdiff1d(np.arange(len(sequences)), held_rows)
+    if not len(fit_rows):
+        raise SystemExit(
+            "--spectrum needs training rows that no member held out: run the members on one held-out fold "
+            "(only_fold 0, refit false), or build without the spectrum member"
+        )
+    members = np.array([[oof[k][identifier][1] for identifier in chosen["_ids"]] for k in chosen["kmers"]])
+    kmers = spectrum_kmers(chosen["kmers"])
+    report, probabilities = choose_weight(sequences, labels, fit_rows, held_rows, members, kmers=kmers)
+    return report, probabilities, sequences, labels
+
+
 def build_ensemble(args: EnsembleArguments) -> dict:
     runs = {member_k(Path(d)): Path(d) for d in args.members}
     oof = {k: out_of_fold(d) for k, d in runs.items()}
     ranked = score_subsets(oof)  # every subset is reported; one is chosen only with choose_members
     chosen = ranked[0] if args.choose_members else next(row for row in ranked if len(row["kmers"]) == len(oof))
-    threshold = best_threshold(chosen["_labels"], chosen["_probabilities"]) if args.choose_threshold else 0.5
-    at_threshold = {"n": chosen["n"], **binary_metrics(chosen["_labels"], chosen["_probabilities"], threshold)}
-    held_out = f"out-of-fold predictions, n = {chosen['n']}"
-    calibration = calibration_record(chosen["_labels"], chosen["_probabilities"], threshold, held_out)
-    model = assemble({k: shipped_member(runs[k]) for k in chosen["kmers"]}, threshold, calibration["slope"])
+    held_out, probabilities = f"out-of-fold predictions, n = {chosen['n']}", chosen["_probabilities"]
+    if args.spectrum:
+        choice, probabilities, sequences, labels = spectrum_choice(runs, oof, chosen)
+        held_out += ", with the spectrum member (fitted on the other training rows) at its chosen share"
+    threshold = best_threshold(chosen["_labels"], probabilities) if args.choose_threshold else 0.5
+    at_threshold = {"n": chosen["n"], **binary_metrics(chosen["_labels"], probabilities, threshold)}
+    calibration = calibration_record(chosen["_labels"], probabilities, threshold, held_out)
     check_output_dir(Path(args.output_dir), args.release)
+    model = assemble({k: shipped_member(runs[k]) for k in chosen["kmers"]}, threshold, calibration["slope"])
+    if args.spectrum:
+        from .spectrum import ship_spectrum
+
+        model, fitted = ship_spectrum(model, sequences, labels, choice["chosen"], kmers=tuple(choice["kmers"]))
+        spectrum = {**(fitted or {}), "choice": choice, "command": SPECTRUM_COMMAND}
     shutil.rmtree(args.output_dir, ignore_errors=True)  # no file of an earlier build may linger (vocab.txt did)
     folder = write_model_folder(model, args.output_dir)
     public = [{key: value for key, value in row.items() if not key.startswith("_")} for row in ranked]
-    config = json.loads((next(iter(runs.values())) / "arguments.json").read_text()).get("config", "layer1")
+    arguments = json.loads((next(iter(runs.values())) / "arguments.json").read_text())
+    config = arguments.get("config", "layer1")
     report = {
-        "benchmark": "enhancer_if_nhlf" if config == "enhancer_if_nhlf" else "ienhancer2l",  # picks the card's text
+        "benchmark": BENCHMARKS.get(config, "own"),  # picks the card's text
+        "dataset": arguments.get("dataset"),
+        "config": config,
         "chosen_kmers": chosen["kmers"],
         "threshold": threshold,
         "calibration": calibration,
@@ -232,6 +288,8 @@ def build_ensemble(args: EnsembleArguments) -> dict:
         "subsets_at_0.5": public,
         "member_runs": {str(k): str(d) for k, d in runs.items()},
     }
+    if args.spectrum:
+        report["spectrum"] = spectrum
     (folder / "cv_results.json").write_text(json.dumps(report, indent=2, default=float) + "\n")
     (folder / "training.json").write_text(json.dumps(training_record(runs), indent=2) + "\n")
     return report

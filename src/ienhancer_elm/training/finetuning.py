@@ -37,12 +37,21 @@ from .negatives import benchmark_sequences, dinucleotide_shuffles, fasta_windows
 class FinetuneArguments(MemberSize, RunSettings):
     output_dir: str = field(metadata={"help": "folder for folds, out-of-fold predictions and the final member"})
     k: int = field(default=3, metadata={"help": "k-mer size of the member"})
-    config: str = field(default="layer1", metadata={"help": "benchmark config: layer1, layer2, enhancer_if_nhlf"})
+    config: str = field(
+        default="layer1",
+        metadata={
+            "help": "the dataset's config: layer1, layer2, enhancer_if_nhlf, or one `ienhancer-elm dataset` built"
+        },
+    )
     dataset: str = field(
         default="hub_configs/datasets/ienhancer-benchmarks", metadata={"help": "dataset folder or Hub id"}
     )
     init: str = field(
-        default="scratch", metadata={"help": "'scratch', or a DNABERT-layout checkpoint (Hub id or folder)"}
+        default="scratch",
+        metadata={
+            "help": "'scratch', a DNABERT-layout checkpoint (Hub id or folder), or an ensemble folder (a shipped "
+            "model, say), whose member of this k starts the run: its encoder and its head"
+        },
     )
     init_head: str = field(
         default="",
@@ -115,16 +124,26 @@ class FinetuneArguments(MemberSize, RunSettings):
     patience: int = 5
 
 
+def label_names(args: FinetuneArguments) -> list[str]:
+    """The config's label names: the benchmark's, or those its `label` column carries (a dataset of one's own)."""
+    if args.config in CLASS_NAMES:
+        return CLASS_NAMES[args.config]
+    return load_split(args.dataset, args.config, "train").features["label"].names
+
+
 def new_member(args: FinetuneArguments) -> IEnhancerELMForSequenceClassification:
-    labels = CLASS_NAMES[args.config]
+    labels = label_names(args)
     windows = {}
     if args.window_bp:
         stride = args.window_stride_bp or args.window_bp // 2
         windows = dict(window_bp=args.window_bp, window_stride_bp=stride, window_combination=args.window_combination)
     if args.init != "scratch":
-        member = IEnhancerELMForSequenceClassification.from_members(
-            {args.k: args.init}, labels=labels, head_dropout=args.head_dropout, **windows
-        )
+        if is_ensemble_folder(args.init):
+            member = ensemble_member(args, labels, windows)
+        else:
+            member = IEnhancerELMForSequenceClassification.from_members(
+                {args.k: args.init}, labels=labels, head_dropout=args.head_dropout, **windows
+            )
         if args.init_head:
             donor = IEnhancerELMForSequenceClassification.from_pretrained(args.init_head)
             member.member(args.k).head.load_state_dict(donor.member(args.k).head.state_dict())
@@ -144,6 +163,31 @@ def new_member(args: FinetuneArguments) -> IEnhancerELMForSequenceClassification
         kmers=[args.k], member_configs={str(args.k): size}, labels=labels, head_dropout=args.head_dropout, **windows
     )
     return IEnhancerELMForSequenceClassification(config)
+
+
+def is_ensemble_folder(init: str) -> bool:
+    config = Path(init) / "config.json"
+    return config.is_file() and json.loads(config.read_text()).get("model_type") == IEnhancerELMConfig.model_type
+
+
+def ensemble_member(args: FinetuneArguments, labels, windows: dict) -> IEnhancerELMForSequenceClassification:
+    """A one-member model holding the k-member of the ensemble folder `args.init` as it is, encoder and head (a head
+    refitted on standardised features wants `head_dropout` 0); the ensemble's spectrum member, threshold and
+    calibration stay behind."""
+    donor = IEnhancerELMForSequenceClassification.from_pretrained(args.init)
+    if args.k not in donor.config.kmers:
+        raise ValueError(f"{args.init} has no k={args.k} member (it has k = {donor.config.kmers})")
+    config = IEnhancerELMConfig(
+        kmers=[args.k],
+        member_configs={str(args.k): donor.config.member_configs[str(args.k)]},
+        labels=labels,
+        head_hidden_size=donor.config.head_hidden_size,
+        head_dropout=args.head_dropout,
+        **windows,
+    )
+    member = IEnhancerELMForSequenceClassification(config)
+    member.member(args.k).load_state_dict(donor.member(args.k).state_dict())
+    return member
 
 
 class EncodedSequences(torch.utils.data.Dataset):
@@ -208,7 +252,7 @@ def with_extra_negatives(args: FinetuneArguments, sequences, labels):
     sequences, labels = list(sequences), np.asarray(labels)
     count = round(args.extra_negatives_per_sequence * len(sequences))
     if args.shuffled_negatives:
-        if CLASS_NAMES[args.config][0] != "non-enhancer":  # layer 2's label 0 is a weak enhancer, not a negative
+        if label_names(args)[0] != "non-enhancer":  # layer 2's label 0 is a weak enhancer, not a negative
             raise ValueError(f"--shuffled_negatives needs a config whose label 0 is non-enhancer, not {args.config}")
         positives = [s for s, label in zip(sequences, labels) if label == 1]
         shuffles = dinucleotide_shuffles(positives, args.shuffled_negatives, args.seed)

@@ -1,0 +1,43 @@
+"""The JASPAR yardstick (yardstick.json): enrichment in enhancers, with and without GC matching, and where the
+model's motifs fall."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from table_helpers import header, read_json
+
+HERE = Path(__file__).resolve().parent
+LISTS = {
+    "against_all_non_enhancers": "all non-enhancers",
+    "against_gc_matched_non_enhancers": "GC-matched non-enhancers",
+}
+
+
+def motif_yardstick() -> str:
+    report = read_json(HERE / "yardstick.json")
+    rows = header("enhancers against", "enriched JASPAR motifs (BH q < 0.05)", "the ten strongest")
+    for key, label in LISTS.items():
+        found = report["lists"][key]
+        strongest = ", ".join(m["name"] for m in found["motifs"][:10]) or "none"
+        rows.append(f"| {label} | {found['enriched']} | {strongest} |")
+    lines = [
+        *rows,
+        "",
+        f"{report['jaspar']}; FIMO p < {report['fimo_p']:g}; layer-1 training split: {report['enhancers']} enhancers, "
+        f"{report['non_enhancers']} non-enhancers, {report['gc_matched_pairs']} GC-matched pairs. `{report['command']}`.",
+    ]
+    for folder, motifs in report["model_motifs"].items():
+        lines += [
+            "",
+            f"Model motifs of `{folder}`: {motifs['found']} found, {motifs['matched']} matched (TOMTOM q < 0.05).",
+        ]
+        if motifs["motifs"]:
+            lines += ["", *header("motif", "best JASPAR match", "enriched against all", "enriched against GC-matched")]
+            for m in motifs["motifs"]:
+                marks = ["yes" if m[key] else "no" for key in LISTS]
+                lines.append(f"| {m['id']} | {m['jaspar']} | {marks[0]} | {marks[1]} |")
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"motif-yardstick": motif_yardstick}
