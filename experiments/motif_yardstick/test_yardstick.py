@@ -1,8 +1,10 @@
-"""The yardstick's pairing and enrichment test, on hand-made inputs."""
+"""The yardstick's pairing (the package's GC matching) and enrichment test, on hand-made inputs."""
 
 import numpy as np
 from scipy.stats import fisher_exact
-from yardstick import enrichment, gc_matched_pairs
+from yardstick import enrichment
+
+from ienhancer_elm.training.negatives import gc_matched_pairs
 
 
 def test_pairs_match_gc_within_the_tolerance_and_use_each_non_enhancer_once():

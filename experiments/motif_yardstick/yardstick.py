@@ -27,25 +27,12 @@ from ienhancer_elm.evaluation import load_split
 from ienhancer_elm.motifs import jaspar_vertebrates
 from ienhancer_elm.paths import DEFAULT_DATASET
 from ienhancer_elm.sequences import gc_fraction
+from ienhancer_elm.training.negatives import gc_matched_pairs
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 FIMO_P = 1e-4
 Q = 0.05
-
-
-def gc_matched_pairs(gc_positive, gc_negative, tolerance=0.01, seed=0) -> list[tuple[int, int]]:
-    """(enhancer row, non-enhancer row) pairs, each non-enhancer used once, GC within `tolerance`."""
-    rng = np.random.default_rng(seed)
-    free = np.ones(len(gc_negative), dtype=bool)
-    pairs = []
-    for row, target in enumerate(gc_positive):
-        candidates = np.flatnonzero(free & (np.abs(np.asarray(gc_negative) - target) <= tolerance + 1e-9))
-        if len(candidates):
-            pick = int(rng.choice(candidates))
-            free[pick] = False
-            pairs.append((row, pick))
-    return pairs
 
 
 def enrichment(present_a: np.ndarray, present_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -48,20 +48,25 @@ def dinucleotide_shuffles(sequences, per_sequence: int = 1, seed: int = 0) -> li
     return shuffles
 
 
-def gc_matched_windows(target_gc, windows, window_gc, tolerance: float = 0.01, seed: int = 0) -> list[str]:
-    """For each target GC fraction, in order, one of `windows` whose GC share lies within `tolerance` of it, drawn at
-    random without replacement; a target with no window left in reach gets none."""
+def gc_matched_pairs(target_gc, candidate_gc, tolerance: float = 0.01, seed: int = 0) -> list[tuple[int, int]]:
+    """(target row, candidate row) for each target GC fraction, in order: a candidate whose GC share lies within
+    `tolerance` of it, drawn at random without replacement; a target with no candidate left in reach gets none."""
     rng = np.random.default_rng(seed)
-    window_gc = np.asarray(window_gc)
-    free = np.ones(len(windows), dtype=bool)
-    chosen = []
-    for target in target_gc:
-        candidates = np.flatnonzero(free & (np.abs(window_gc - target) <= tolerance + 1e-9))
+    candidate_gc = np.asarray(candidate_gc)
+    free = np.ones(len(candidate_gc), dtype=bool)
+    pairs = []
+    for row, target in enumerate(target_gc):
+        candidates = np.flatnonzero(free & (np.abs(candidate_gc - target) <= tolerance + 1e-9))
         if len(candidates):
-            pick = rng.choice(candidates)
+            pick = int(rng.choice(candidates))
             free[pick] = False
-            chosen.append(windows[pick])
-    return chosen
+            pairs.append((row, pick))
+    return pairs
+
+
+def gc_matched_windows(target_gc, windows, window_gc, tolerance: float = 0.01, seed: int = 0) -> list[str]:
+    """For each target GC fraction, in order, one of `windows` matched as `gc_matched_pairs` matches."""
+    return [windows[pick] for _, pick in gc_matched_pairs(target_gc, window_gc, tolerance, seed)]
 
 
 def gc_balancing_weights(gc, labels, width: float = 0.02) -> np.ndarray:
