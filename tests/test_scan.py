@@ -5,6 +5,7 @@ import random
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ienhancer_elm.cli import main
@@ -292,3 +293,26 @@ def test_the_scan_bar_has_the_total_and_reaches_it(tmp_path, monkeypatch, capsys
     total = 690 + 850 if regions else 900 + 850 + 6
     assert bar.total == bar.done == total
     assert f"{total} bp" in capsys.readouterr().err
+
+
+def test_bigwig_holds_the_bedgraph_bins_of_every_record_in_order(tmp_path):
+    pyBigWig = pytest.importorskip("pyBigWig")
+    rng = random.Random(8)
+    records = {"chr2": 900, "chr10": 700, "chr1": 1200}  # written out of order: the tracks come out sorted
+    (tmp_path / "g.fa").write_text(
+        "".join(f">{name}\n{wrap(''.join(rng.choice('ACGT') for _ in range(n)))}\n" for name, n in records.items())
+    )
+    out = tmp_path / "o"
+    arguments = ["scan", str(tmp_path / "g.fa"), "--model", str(TINY), "-o", f"{out}.bed", "--stride", "50"]
+    assert main([*arguments, "--bedgraph", f"{out}.bedGraph", "--bigwig", f"{out}.bw", "--no-progress"]) == 0
+    bins = [line.split("\t") for line in Path(f"{out}.bedGraph").read_text().splitlines()[1:]]
+    track = pyBigWig.open(f"{out}.bw")
+    assert list(track.chroms()) == ["chr1", "chr10", "chr2"]
+    stored = [(chrom, *entry) for chrom in track.chroms() for entry in track.intervals(chrom)]
+    assert [(chrom, start, end) for chrom, start, end, _ in stored] == [(c, int(s), int(e)) for c, s, e, _ in bins]
+    np.testing.assert_allclose([value for *_, value in stored], [float(b[3]) for b in bins], atol=1e-6)
+    # asked for alone, the bigWig is the same, and the bedGraph it was made from is not left behind
+    assert main([*arguments, "--bigwig", f"{out}2.bw", "--no-progress"]) == 0
+    alone = pyBigWig.open(f"{out}2.bw")
+    assert [alone.intervals(chrom) for chrom in alone.chroms()] == [track.intervals(chrom) for chrom in track.chroms()]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["g.fa", "o.bed", "o.bedGraph", "o.bw", "o2.bw"]

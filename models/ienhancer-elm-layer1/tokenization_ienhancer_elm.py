@@ -67,6 +67,15 @@ def encode_bases(sequence: str) -> torch.Tensor:
     return codes
 
 
+def _excerpt(sequence) -> str:
+    """A lone sequence named by its start and length: `pipeline` hands the tokenizer one sequence of a list at a
+    time, so its index is not known here."""
+    if not isinstance(sequence, str):
+        return "sequence"
+    start = sequence[:20] + ("..." if len(sequence) > 20 else "")
+    return f"sequence {start!r} ({len(sequence)} characters)"
+
+
 def check_readable(ids: torch.Tensor, k: int) -> None:
     """Refuse k-mer ids (one sequence, specials excluded) that are all [UNK]: the member would read nothing."""
     if not bool((ids != UNK_ID).any()):
@@ -294,7 +303,8 @@ class KmerTokenizer(PreTrainedTokenizer):
                 try:
                     encoded.append(self.encode_sequence(sequence, max_bases))
                 except (ValueError, TypeError) as error:
-                    raise type(error)(f"sequence {index}: {error}" if batched else str(error)) from None
+                    where = f"sequence {index}" if batched else _excerpt(sequence)
+                    raise type(error)(f"{where}: {error}") from None
             if padding_strategy == PaddingStrategy.DO_NOT_PAD and not return_tensors:
                 columns = self._unpadded(encoded)
             else:

@@ -4,6 +4,7 @@ one row per record (an error row where a record cannot be read), and logos for t
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 from pathlib import Path
@@ -12,53 +13,96 @@ import numpy as np
 
 from .attribution import AttributionError, attribute, checked_codes, gc_change, observed_contribution, one_hot_acgt
 from .files import written_whole
+from .shares import chunks, own_chunks
 
 ARRAYS = "attributions.npz"
 TABLE = "attributions.tsv"
 COLUMNS = ["id", "length", "probability", "log_odds", "top_position", "top_base", "r_gc", "error"]
 
 
-def write_attributions(records, model, tokenizer, folder, method: str, logos: int, batch_size: int) -> tuple[int, int]:
-    """Attributions of `records` into `folder`; returns (records written, records with an error)."""
+def write_attributions(
+    records, model, tokenizer, folder, method: str, logos: int, batch_size: int, state=None
+) -> tuple[int, int] | None:
+    """Attributions of `records` into `folder`; returns (records written, records with an error). Under `accelerate
+    launch` (`state`: `runtime.process_state()`) each process attributes its share of the records and the main
+    process writes them all, as one process would; the others return None."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    rows, arrays, names = [], {}, None
-    for chunk in _chunks(enumerate(records), batch_size):
+    rank, world = (state.process_index, state.num_processes) if state else (0, 1)
+    rows, arrays, names = attribute_share(records, model, tokenizer, method, batch_size, rank, world)
+    if world > 1:
+        _save_share(folder / f"{ARRAYS}.part{rank}", rows, arrays, names)
+        state.wait_for_everyone()
+        if not state.is_main_process:
+            return None
+        rows, arrays, names = _merged_shares([folder / f"{ARRAYS}.part{r}" for r in range(world)])
+    rows = [rows[index] for index in sorted(rows)]
+    _save_arrays(folder / ARRAYS, np.array([row["id"] for row in rows]), names, method, arrays)
+    with written_whole(folder / TABLE, newline="") as handle:
+        writer = csv.DictWriter(handle, COLUMNS, delimiter="\t", lineterminator="\n", restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    _draw_first_logos(folder, rows, arrays, logos)
+    return len(rows), sum(1 for row in rows if row.get("error"))
+
+
+def attribute_share(records, model, tokenizer, method: str, batch_size: int, rank: int = 0, world: int = 1):
+    """({input index: table row}, {array name: array}, member names) of this process's chunks of the records."""
+    rows, arrays, names = {}, {}, []
+    for chunk in own_chunks(chunks(enumerate(records), batch_size), rank, world):
         readable = []
         for index, record in chunk:
             sequence = "".join(record.sequence.split()).upper()
             try:
                 checked_codes(sequence)
                 readable.append((index, record.id, sequence))
-                rows.append(None)  # filled below, in input order
             except AttributionError as error:
-                rows.append(
-                    {"id": record.id, "length": len(sequence), "error": str(error).removeprefix("sequence 0: ")}
-                )
+                message = str(error).removeprefix("sequence 0: ")
+                rows[index] = {"id": record.id, "length": len(sequence), "error": message}
         if not readable:
             continue
         found = attribute(model, tokenizer, [sequence for *_, sequence in readable], method, batch_size)
-        names = found.names
+        names = list(found.names)
         for (index, record_id, sequence), scores, log_odds in zip(readable, found.scores, found.log_odds):
             arrays[f"scores_{index}"] = scores.astype(np.float32)
             arrays[f"sequence_{index}"] = np.array(sequence)
             rows[index] = summary_row(record_id, sequence, scores[0], float(log_odds[0]))
-            if len(arrays) // 2 <= logos:
-                logo = folder / "logos" / f"{index + 1}_{_file_safe(record_id)}.png"
-                draw_attribution_logo(scores[0], sequence, logo, record_id)
-    ids = np.array([row["id"] for row in rows])
-    partial = folder / f"{ARRAYS}.partial"
+    return rows, arrays, names
+
+
+def _save_arrays(path: Path, ids, names, method: str, arrays: dict) -> None:
+    partial = path.with_name(f"{path.name}.partial")
     try:  # as `written_whole`, for a binary file: no half-written archive is left under the final name
         with open(partial, "wb") as handle:
-            np.savez_compressed(handle, ids=ids, names=np.array(names or []), method=np.array(method), **arrays)
-        os.replace(partial, folder / ARRAYS)
+            np.savez_compressed(handle, ids=ids, names=np.array(names), method=np.array(method), **arrays)
+        os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    with written_whole(folder / TABLE, newline="") as handle:
-        writer = csv.DictWriter(handle, COLUMNS, delimiter="\t", lineterminator="\n", restval="")
-        writer.writeheader()
-        writer.writerows(rows)
-    return len(rows), sum(1 for row in rows if row.get("error"))
+
+
+def _save_share(path: Path, rows: dict, arrays: dict, names) -> None:
+    with open(path, "wb") as handle:
+        np.savez(handle, rows=np.array(json.dumps(rows)), names=np.array(names), **arrays)
+
+
+def _merged_shares(paths) -> tuple[dict, dict, list]:
+    rows, arrays, names = {}, {}, []
+    for path in paths:
+        with np.load(path) as share:
+            rows.update({int(index): row for index, row in json.loads(str(share["rows"])).items()})
+            arrays.update({key: share[key] for key in share.files if key not in ("rows", "names")})
+            names = names or share["names"].tolist()
+        path.unlink()
+    return rows, arrays, names
+
+
+def _draw_first_logos(folder: Path, rows: list[dict], arrays: dict, logos: int) -> None:
+    """Logos of the first `logos` records that have attributions, in input order."""
+    indices = sorted(int(key.removeprefix("scores_")) for key in arrays if key.startswith("scores_"))
+    for index in indices[:logos]:
+        record_id = rows[index]["id"]
+        logo = folder / "logos" / f"{index + 1}_{_file_safe(record_id)}.png"
+        draw_attribution_logo(arrays[f"scores_{index}"][0], str(arrays[f"sequence_{index}"]), logo, record_id)
 
 
 def summary_row(record_id: str, sequence: str, ensemble: np.ndarray, log_odds: float) -> dict:
@@ -100,17 +144,6 @@ def draw_attribution_logo(ensemble: np.ndarray, sequence: str, path: Path, title
     axis.set_title(f"{title}: what each base adds to the ensemble's log-odds", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
-
-
-def _chunks(items, size: int):
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _file_safe(text: str) -> str:

@@ -187,6 +187,7 @@ def _add_scan_parser(commands, parents) -> None:
     )
     scan.add_argument("-o", "--output", required=True, help="BED of merged enhancer regions")
     scan.add_argument("--bedgraph", help="per-window scores as bedGraph")
+    scan.add_argument("--bigwig", help="the same scores as bigWig, for genome browsers (needs pyBigWig)")
     scan.add_argument(
         "--bedgraph-value",
         choices=["probability", "log10p"],
@@ -194,7 +195,7 @@ def _add_scan_parser(commands, parents) -> None:
         help="what the bedGraph holds: the probability, or -log10 of the background p-value",
     )
     scan.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
-    scan.set_defaults(handler=run_scan, batch_size=64, output_files=("output", "bedgraph"))
+    scan.set_defaults(handler=run_scan, batch_size=64, output_files=("output", "bedgraph", "bigwig"))
 
 
 def _add_variants_parser(commands, parents) -> None:
@@ -498,6 +499,9 @@ def _scan_settings(args, **calling):
 def run_scan(args) -> int:
     from .scan import scan
 
+    if args.bigwig:
+        import pyBigWig  # noqa: F401  (missing, it stops the run here with the install hint, not after the scan)
+
     calling = {"threshold": args.threshold, "background_rate": args.background_rate}
     settings = _scan_settings(args, **calling, bedgraph_value=args.bedgraph_value)
     summary = scan(
@@ -510,6 +514,7 @@ def run_scan(args) -> int:
         args.bedgraph,
         args.device,
         show_progress=not args.no_progress,
+        bigwig=args.bigwig,
     )
     if summary is not None:
         print(f"ienhancer-elm: {summary.line()}", file=sys.stderr)
@@ -520,29 +525,45 @@ def run_variants(args) -> int:
     from .background import background_for
     from .predict import load_model
     from .progress import progress_bar
-    from .runtime import compile_for_inference, scored_precision
+    from .runtime import compile_for_inference, process_state, scored_precision
     from .sequences import EmptyInput
-    from .variants import table_cells, table_header, variant_effects, window_for
+    from .shares import in_input_order
+    from .variants import VariantError, table_cells, table_header, variant_effects, window_for
 
-    model, tokenizer = load_model(args.model, args.device, args.revision, precision=args.precision)
+    state = process_state(args.device)
+    if state.num_processes > 1 and args.output == "-":
+        raise VariantError("several processes write their shares beside the output: give -o FILE, not stdout")
+    say = print if state.is_main_process else _quiet
+    device = args.device if args.device not in (None, "auto") else state.device
+    model, tokenizer = load_model(args.model, device, args.revision, precision=args.precision)
     background = background_for(model, args.revision)
     if background is not None and (note := background.precision_note(scored_precision(model, args.precision))):
-        print(f"ienhancer-elm: note: {note}", file=sys.stderr)
+        say(f"ienhancer-elm: note: {note}", file=sys.stderr)
     if args.compile:
         compile_for_inference(model, args.batch_size)
     window = window_for(model, args.window)
     if background is not None and window != background.window:
         note = f"the background holds {background.window} bp windows, these are {window} bp: no p-values"
-        print(f"ienhancer-elm: note: {note}", file=sys.stderr)
-    rows = variant_effects(args.vcf, args.reference, model, tokenizer, window, args.batch_size, args.precision)
+        say(f"ienhancer-elm: note: {note}", file=sys.stderr)
+    share = {"rank": state.process_index, "world": state.num_processes}
+    rows = variant_effects(args.vcf, args.reference, model, tokenizer, window, args.batch_size, args.precision, **share)
+    quiet = args.no_progress or not state.is_main_process
+    scored = progress_bar(rows, quiet=quiet, desc="variants", unit="allele")
+    ordered = in_input_order(
+        ((row.ordinal, table_cells(row, background, window)) for row in scored), args.output, state
+    )
+    if not state.is_main_process:
+        for _ in ordered:  # this process's share is written and merged by the main process
+            pass
+        return 0
     failed = written = 0
     with written_whole(args.output, newline="") as handle:
         writer = csv.writer(handle, delimiter="\t", lineterminator="\n")
         writer.writerow(table_header(background))
-        for row in progress_bar(rows, quiet=args.no_progress, desc="variants", unit="allele"):
+        for _, cells in ordered:
             written += 1
-            failed += bool(row.error)
-            writer.writerow(table_cells(row, background, window))
+            failed += bool(cells[-1])
+            writer.writerow(cells)
         if not written:
             raise EmptyInput(args.vcf, "variant record")  # inside the output block, so that no output file is left
     if failed:
@@ -550,6 +571,10 @@ def run_variants(args) -> int:
             f"ienhancer-elm: {failed} of {written} allele(s) could not be scored; see the error column", file=sys.stderr
         )
     return 1 if failed else 0
+
+
+def _quiet(*args, **kwargs) -> None:
+    """`print` for processes other than the main one: one voice per run."""
 
 
 def run_background(args) -> int:
@@ -577,12 +602,17 @@ def run_background(args) -> int:
 def run_attribute(args) -> int:
     from .attribution_files import write_attributions
     from .predict import load_model
+    from .runtime import process_state
     from .sequences import EmptyInput, read_records
 
-    model, tokenizer = load_model(args.model, args.device, args.revision, precision="fp32")
-    written, failed = write_attributions(
-        read_records(args.input), model, tokenizer, args.output, args.method, args.logos, args.batch_size
-    )
+    state = process_state(args.device)
+    device = args.device if args.device not in (None, "auto") else state.device
+    model, tokenizer = load_model(args.model, device, args.revision, precision="fp32")
+    records = read_records(args.input)
+    done = write_attributions(records, model, tokenizer, args.output, args.method, args.logos, args.batch_size, state)
+    if done is None:  # another process's share, written by the main process
+        return 0
+    written, failed = done
     if not written:
         raise EmptyInput(args.input)
     print(f"ienhancer-elm: attributions of {written} record(s) written to {args.output}", file=sys.stderr)

@@ -27,6 +27,14 @@ def no_accelerator() -> bool:
     return not (torch.cuda.is_available() or torch.backends.mps.is_available() or (xpu and xpu.is_available()))
 
 
+def process_state(device=None):
+    """accelerate's view of the processes `accelerate launch` started (one without it), told `cpu=True` where no
+    accelerator is present or the CPU is asked for."""
+    from accelerate import PartialState  # seconds to import: only where work is split
+
+    return PartialState(cpu=device == "cpu" or no_accelerator())
+
+
 def load_model(
     name_or_path: str | Path | None = None,
     device: str | None = None,

@@ -10,9 +10,6 @@ over all windows scanned; without one, by probability.
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import json
 import os
 import sys
 from array import array
@@ -37,8 +34,9 @@ from .genome_order import genome_ordered, in_genome_order
 from .modeling_ienhancer_elm import DECISION_THRESHOLD
 from .paths import model_file
 from .progress import progress_bar
-from .runtime import compile_for_inference, inference_autocast, load_model, no_accelerator, scored_precision
+from .runtime import compile_for_inference, inference_autocast, load_model, process_state, scored_precision
 from .sequences import EmptyInput
+from .shares import chunks, merged_shares, save_share, share_path
 from .tokenization_ienhancer_elm import _UNKNOWN_BASE, DNABERT_BASE_ORDER, encode_bases
 from .windows import (
     ScanError,
@@ -282,7 +280,7 @@ def write_outputs(
         else:
             emit = lambda region, number: bed.write(_bed6(region, number))  # noqa: E731
         regions = RegionMerger(settings.window, emit)
-        for chunk in _chunks(rows, ROWS_AT_A_TIME):
+        for chunk in chunks(rows, ROWS_AT_A_TIME):
             probabilities = np.array([row[3] for row in chunk], dtype=np.float64)
             levels, p_values = [None] * len(chunk), np.ones(len(chunk))
             if background is not None:
@@ -314,6 +312,39 @@ def _sorted_output(path, in_order: bool, header: str = ""):
             yield lines
 
 
+BIGWIG_ENTRIES_AT_A_TIME = 100_000
+
+
+def bedgraph_to_bigwig(bedgraph: Path, bigwig: Path) -> None:
+    """The scan's bedGraph (sorted by record, then start; bins that do not overlap) as a bigWig for genome browsers,
+    through pyBigWig. A record's size in the header is its last bin's end: a scan knows no more of a record than
+    the windows it read, and browsers place the bins by their coordinates."""
+    import pyBigWig
+
+    sizes = {}  # record -> last end, in the file's order, which the header must follow
+    for chrom, _, end, _ in _bedgraph_rows(bedgraph):
+        sizes[chrom] = max(sizes.get(chrom, 0), end)
+    partial = bigwig.with_name(f"{bigwig.name}.partial")
+    try:  # as `written_whole`, for a binary file: no half-written track is left under the final name
+        track = pyBigWig.open(str(partial), "w")
+        track.addHeader(list(sizes.items()))
+        for rows in chunks(_bedgraph_rows(bedgraph), BIGWIG_ENTRIES_AT_A_TIME):
+            chroms, starts, ends, values = (list(column) for column in zip(*rows))
+            track.addEntries(chroms, starts, ends=ends, values=values)
+        track.close()
+        os.replace(partial, bigwig)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _bedgraph_rows(path: Path) -> Iterator[tuple[str, int, int, float]]:
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.startswith("track"):
+                chrom, start, end, value = line.rstrip("\n").split("\t")
+                yield chrom, int(start), int(end), float(value)
+
+
 def _bed6(region: Region, number: int) -> str:
     return f"{region.name}\t{region.start}\t{region.end}\tenhancer_{number}\t{round(1000 * region.best)}\t.\n"
 
@@ -327,33 +358,6 @@ def _write_narrow_peaks(bed, regions: list[Region], background, counts: np.ndarr
         bed.write(f"{_bed6(region, number)[:-1]}\t{scores}\n")
 
 
-def _chunks(rows, size: int) -> Iterator[list]:
-    rows = iter(rows)
-    while chunk := list(itertools.islice(rows, size)):
-        yield chunk
-
-
-def save_share(rows, path: Path) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row) + "\n")
-
-
-def merged_shares(paths) -> Iterator[tuple]:
-    """The processes' shares, each in scan order, merged back into one ordered stream."""
-    handles = [open(path, encoding="utf-8") for path in paths]
-    try:
-        streams = [(tuple(json.loads(line)) for line in handle) for handle in handles]
-        yield from heapq.merge(*streams, key=lambda row: (row[0], row[2]))
-    finally:
-        for handle in handles:
-            handle.close()
-
-
-def share_path(output: str | os.PathLike, rank: int) -> Path:
-    return Path(f"{output}.part{rank}")
-
-
 def scan(
     fasta,
     output,
@@ -364,11 +368,10 @@ def scan(
     bedgraph=None,
     device=None,
     show_progress=True,
+    bigwig=None,
 ) -> ScanSummary | None:
     """Scan `fasta` (or its `regions`) and write the outputs; returns the summary on the main process."""
-    from accelerate import PartialState  # imported when a scan runs: seconds to import
-
-    state = PartialState(cpu=device == "cpu" or no_accelerator())
+    state = process_state(device)
     device = device if device not in (None, "auto") else state.device
     # Every process runs the checks (each must stop alike, or the others would wait for it forever); the input's
     # come first, since they take no model.
@@ -380,6 +383,7 @@ def scan(
         compile_for_inference(model, settings.batch_size)
     summary = ScanSummary(rule=calling.rule())
     quiet = not (show_progress and state.is_main_process)
+    outputs = (output, bedgraph, bigwig)
     with progress_bar(total=total, desc="scan", unit="bp", unit_scale=True, quiet=quiet) as progress:
         rows = score_batches(
             model,
@@ -390,18 +394,32 @@ def scan(
             state.num_processes,
         )
         if state.num_processes == 1:
-            summary.regions, summary.called = write_outputs(rows, settings, calling, output, bedgraph, in_order)
+            summary.regions, summary.called = _write_all(rows, settings, calling, outputs, in_order)
             return summary
         save_share(rows, share_path(output, state.process_index))
     state.wait_for_everyone()
     if state.is_main_process:
         shares = [share_path(output, rank) for rank in range(state.num_processes)]
-        merged = merged_shares(shares)
-        summary.regions, summary.called = write_outputs(merged, settings, calling, output, bedgraph, in_order)
+        merged = merged_shares(shares, key=lambda row: (row[0], row[2]))
+        summary.regions, summary.called = _write_all(merged, settings, calling, outputs, in_order)
         for path in shares:
             path.unlink()
     state.wait_for_everyone()
     return summary if state.is_main_process else None
+
+
+def _write_all(rows, settings: ScanSettings, calling: Calling, outputs, in_order: bool) -> tuple[int, int]:
+    """`write_outputs`, then the bigWig from the bedGraph (one written beside it for the while, if none was asked)."""
+    output, bedgraph, bigwig = outputs
+    graph = bedgraph or (f"{bigwig}.bedGraph" if bigwig else None)
+    try:
+        written = write_outputs(rows, settings, calling, output, graph, in_order)
+        if bigwig:
+            bedgraph_to_bigwig(Path(graph), Path(bigwig))
+    finally:
+        if graph and not bedgraph:
+            Path(graph).unlink(missing_ok=True)
+    return written
 
 
 def _scan_input(fasta, regions, state) -> tuple[Iterator[Segment], int | None, bool]:

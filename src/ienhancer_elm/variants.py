@@ -16,7 +16,6 @@ unknown contig, a symbolic or structural ALT, a variant too near a contig end), 
 from __future__ import annotations
 
 import gzip
-import itertools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 from .files import open_text
 from .predict import LENGTH_BUCKET_BATCHES, _number, _p_value, predict_records  # _number, _p_value: predict's cells
 from .sequences import Record
+from .shares import chunks, own_chunks
 
 DEFAULT_WINDOW = 200  # the shipped models' window_bp, and scan's default window
 VCF_COLUMNS = ("CHROM", "POS", "ID", "REF", "ALT")  # the first five of a VCF line: all a variant needs here
@@ -54,6 +54,7 @@ class VariantRow:
     ref_gc: float | None = None
     alt_gc: float | None = None
     error: str | None = None
+    ordinal: int = 0  # the row's place in the VCF's rows: shares of several processes merge by it
 
     @property
     def delta(self) -> float | None:
@@ -204,11 +205,13 @@ def _too_near_end(chrom: str, ref_window: tuple[int, int], needed: int, length: 
 
 def score_rows(model, tokenizer, rows, batch_size: int = 32, precision: str = "auto") -> Iterator[VariantRow]:
     """Score the rows' windows through `predict_records`, many variants per model call; rows in input order."""
-    per_chunk = max(1, batch_size * LENGTH_BUCKET_BATCHES // 2)  # two windows a variant: one predict chunk
-    rows = iter(rows)
-    while chunk := list(itertools.islice(rows, per_chunk)):
+    for chunk in chunks(rows, rows_per_chunk(batch_size)):
         _score_chunk(model, tokenizer, [row for row in chunk if not row.error], batch_size, precision)
         yield from chunk
+
+
+def rows_per_chunk(batch_size: int) -> int:
+    return max(1, batch_size * LENGTH_BUCKET_BATCHES // 2)  # two windows a variant: one predict chunk
 
 
 def _score_chunk(model, tokenizer, rows: list[VariantRow], batch_size: int, precision: str) -> None:
@@ -226,19 +229,26 @@ def _windows(row: VariantRow) -> list[tuple[str, str]]:
     return [("ref", row.ref_window), ("alt", row.alt_window)]
 
 
-def variant_effects(vcf, reference, model, tokenizer, window=None, batch_size=32, precision="auto"):
+def variant_effects(vcf, reference, model, tokenizer, window=None, batch_size=32, precision="auto", rank=0, world=1):
     """The rows of a VCF against a reference FASTA, scored, lazily; `window` defaults to the model's `window_bp`
-    (else DEFAULT_WINDOW). The reference is opened now, so that a bad one stops the run before any output."""
+    (else DEFAULT_WINDOW). The reference is opened now, so that a bad one stops the run before any output. Of
+    `world` processes, the one of `rank` places and scores only its share of the rows (`shares.own_chunks`)."""
     genome = open_reference(reference)
     window = window_for(model, window)
-    return _scored(vcf, genome, Path(str(reference)).name, model, tokenizer, window, batch_size, precision)
+    placing = (genome, Path(str(reference)).name, window)
+    return _scored(vcf, placing, model, tokenizer, batch_size, precision, rank, world)
 
 
-def _scored(vcf, genome, reference_name, model, tokenizer, window, batch_size, precision):
+def _scored(vcf, placing, model, tokenizer, batch_size, precision, rank, world):
+    genome = placing[0]
+
     def placed():
-        for row in read_variants(vcf):
-            place_windows(row, genome, reference_name, window)
-            yield row
+        numbered = chunks(enumerate(read_variants(vcf)), rows_per_chunk(batch_size))
+        for chunk in own_chunks(numbered, rank, world):
+            for ordinal, row in chunk:
+                row.ordinal = ordinal
+                place_windows(row, *placing)
+                yield row
 
     try:
         yield from score_rows(model, tokenizer, placed(), batch_size, precision)
