@@ -162,6 +162,9 @@ def _add_publishing_parsers(commands) -> None:
     card.add_argument("--repo-id", required=True, help="the Hub id the card describes")
     card.add_argument("--summary", default="", help="one paragraph under the title")
     card.add_argument("--widget", default="examples/sample.fasta", help="FASTA whose first record is the widget input")
+    card.add_argument(
+        "--gc-table", help="experiments/beyond_gc/gc-table.json: how much of the test figures GC share explains"
+    )
     card.add_argument("-o", "--output", help="default: MODEL/README.md")
     card.set_defaults(handler=run_card, output_files=("output",))
 
@@ -764,7 +767,8 @@ def run_card(args) -> int:
 
     evaluations = [json.loads(Path(path).read_text(encoding="utf-8")) for path in args.evaluation]
     widget = next(iter(read_records(args.widget))).sequence
-    card = render_model_card(args.model, evaluations, args.repo_id, args.summary, widget)
+    gc_table = json.loads(Path(args.gc_table).read_text(encoding="utf-8")) if args.gc_table else None
+    card = render_model_card(args.model, evaluations, args.repo_id, args.summary, widget, gc_table)
     output = Path(args.output or Path(args.model) / "README.md")
     output.write_text(card, encoding="utf-8")
     print(output)

@@ -296,8 +296,11 @@ def training_section(training: dict) -> str:
     )
 
 
-def render_model_card(folder: str | Path, evaluations: list[dict], repo_id: str, summary: str, widget: str) -> str:
-    """The card of an ensemble folder: front matter, use, data, procedure, results, limitations, citation."""
+def render_model_card(
+    folder: str | Path, evaluations: list[dict], repo_id: str, summary: str, widget: str, gc_table: dict | None = None
+) -> str:
+    """The card of an ensemble folder: front matter, use, data, procedure, results (with how much of them GC share
+    explains, from `gc_table`: experiments/beyond_gc/gc-table.json), limitations, citation."""
     folder = Path(folder)
     benchmark = read_json_or_empty(folder / "cv_results.json").get("benchmark", "ienhancer2l")
     if not (folder / "config.json").is_file():  # from_pretrained would fall back to a default config
@@ -322,7 +325,7 @@ def render_model_card(folder: str | Path, evaluations: list[dict], repo_id: str,
         threshold=config.threshold,
         slope=f"{config.calibration_slope:.3g}",
         spectrum=spectrum_paragraph(config, read_json_or_empty(folder / "cv_results.json")),
-        benchmark=benchmark_sections(folder, evaluations, config),
+        benchmark=benchmark_sections(folder, evaluations, config, gc_table or {}),
         citation=CITATION,
     )
     dataset = None if benchmark == "own" else DATASET_REPO
@@ -350,7 +353,7 @@ def spectrum_paragraph(config: IEnhancerELMConfig, cv: dict) -> str:
     )
 
 
-def benchmark_sections(folder: Path, evaluations: list[dict], config: IEnhancerELMConfig) -> str:
+def benchmark_sections(folder: Path, evaluations: list[dict], config: IEnhancerELMConfig, gc_table: dict) -> str:
     """Data, procedure, results and limitations, written for the benchmark the model was trained on."""
     cv = read_json_or_empty(folder / "cv_results.json")
     benchmark = cv.get("benchmark", "ienhancer2l")
@@ -362,7 +365,8 @@ def benchmark_sections(folder: Path, evaluations: list[dict], config: IEnhancerE
         config_name=cv.get("config"),  # these three: a dataset of one's own (benchmark_own.md)
         dataset_source=cv.get("dataset"),
         starting_point=starting_point(training),
-        results=results_table(evaluations) if evaluations else "Not evaluated yet.\n",
+        results=(results_table(evaluations) if evaluations else "Not evaluated yet.\n")
+        + gc_section(evaluations, gc_table),
         background=background_section(folder),
         dataset=DATASET_REPO,
         layer1_repo=SHIPPED_REPOS["layer1"],
@@ -422,6 +426,29 @@ def _tokenizer_max_length(folder: Path) -> int:
     return int(saved.get("model_max_length", 512))
 
 
+def gc_section(evaluations: list[dict], gc_table: dict) -> str:
+    """How much of the test figures G + C share alone reaches, and the model's AUC over GC-matched pairs, where
+    the GC table (experiments/beyond_gc/gc_table.py) holds the config of the first test report shown."""
+    configs = [report["dataset"].get("config") for report in evaluations]
+    figures = gc_table.get("configs", {}).get(configs[0]) if configs else None
+    if not figures:
+        return ""
+    found = figures["subsets"]["all"]
+    alone, model = found["GC share alone"], found["shipped ensemble"]
+    mean_gc = figures["mean_gc"]
+    return (
+        "\n### How much of it is GC content\n\n"
+        f"The test split's positives average {mean_gc['positives']:.3f} G + C, its negatives {mean_gc['negatives']:.3f}. "
+        f"G + C share alone (one feature, fitted on the training split) reaches AUC {figure_cell(alone['AUC_ROC'])}, "
+        f"this model {figure_cell(model['AUC_ROC'])}. Over the {model['AUC_GC']['pairs']:,} pairs of a positive and "
+        f"a negative whose G + C shares differ by at most 0.01, where GC tells nothing, the share of pairs the "
+        f"score orders rightly (GC-matched AUC, 0.5 = chance) is {figure_cell(model['AUC_GC'])} for this model and "
+        f"{figure_cell(alone['AUC_GC'])} for GC alone; the model's score follows GC share at r = "
+        f"{model['correlation_with_gc']:.2f}. From `{gc_table['command']}`; intervals from "
+        f"{gc_table['bootstrap']['resamples']:,} bootstrap resamples of the sequences.\n"
+    )
+
+
 def background_section(folder: Path) -> str:
     """What the folder's background.json holds, where it has one (`ienhancer-elm background`)."""
     path = folder / "background.json"
@@ -438,7 +465,7 @@ def background_section(folder: Path) -> str:
     )
     return (
         "\n## Genomic background\n\n"
-        f"`background.json` holds this model's scores of {saved['windows']:,} windows of plain human genome "
+        f"`background.json` holds this model's scores of {saved['windows']:,} windows of genomic DNA "
         f"({saved['window']} bp, stride {saved['stride']}; {pieces}; scored in {saved['model'].get('precision')}), "
         "so that `ienhancer-elm predict` and `scan` give each score its background p-value, the share of those "
         f"windows scoring at least as high (+1 corrected), and `scan` calls windows at a background rate.{strata} "

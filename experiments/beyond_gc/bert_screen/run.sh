@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The BERT-member screen of issue 33 on one member (k = 3): masked-LM pretraining as the recipe's (fp32 here: a
+# CPU without bf16), then two fine-tuning arms on folds 1-4, scored on fold 0: the recipe as shipped, and one
+# dinucleotide shuffle of every training enhancer as an extra negative. Both arms start from the same pretrained
+# weights and differ only in their training rows. Resumable: each run continues from its checkpoint.
+#   bash experiments/beyond_gc/bert_screen/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+here=experiments/beyond_gc/bert_screen
+launch() { accelerate launch --config_file training/accelerate/cpu.yaml --num_cpu_threads_per_process "$@"; }
+[ -f runs/bert_screen/pretrain_k3/member/config.json ] || launch 2 training/pretrain_mlm.py "$here/pretrain_k3.json"
+launch 1 training/finetune.py "$here/finetune_k3_as_shipped.json" > runs/bert_screen/as_shipped.log 2>&1 &
+launch 1 training/finetune.py "$here/finetune_k3_shuffles.json" > runs/bert_screen/shuffles.log 2>&1 &
+wait
+python "$here/score.py"

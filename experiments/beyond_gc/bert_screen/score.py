@@ -1,0 +1,72 @@
+"""The BERT-member screen's report: the two k = 3 arms' held-out predictions (fold 0, each from the epoch its own
+validation AUC chose, as the recipe's fold runs choose) judged by the rule of beyond_gc.py.
+
+    python experiments/beyond_gc/bert_screen/score.py [--resamples 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+from beyond_gc import RULE, SHIPPED, compare  # noqa: E402
+
+from ienhancer_elm.evaluation import load_split  # noqa: E402
+from ienhancer_elm.paths import DEFAULT_DATASET  # noqa: E402
+from ienhancer_elm.sequences import gc_fraction  # noqa: E402
+
+ROOT = HERE.parents[2]
+ARMS = {SHIPPED: "as_shipped", "one dinucleotide shuffle per enhancer as a negative": "shuffles"}
+
+
+def held_out_predictions(run: Path) -> dict[str, tuple[int, float]]:
+    with open(run / "fold0" / "validation_predictions.tsv", encoding="utf-8") as handle:
+        return {
+            row["id"]: (int(row["label"]), float(row["probability"])) for row in csv.DictReader(handle, delimiter="\t")
+        }
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs/bert_screen")
+    parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("-o", "--output", type=Path, default=HERE.parent / "bert-screen.json")
+    args = parser.parse_args(argv)
+    predictions = {name: held_out_predictions(args.runs / f"k3_{arm}") for name, arm in ARMS.items()}
+    ids = sorted(predictions[SHIPPED])
+    if any(sorted(found) != ids for found in predictions.values()):
+        raise SystemExit("the arms were scored on different rows: both must hold out fold 0")
+    train = load_split(DEFAULT_DATASET, "layer1", "train")
+    sequence_of = dict(zip(train["id"], train["sequence"]))
+    labels = np.array([predictions[SHIPPED][i][0] for i in ids])
+    gc = np.array([gc_fraction(sequence_of[i]) for i in ids])
+    scores = {name: np.array([found[i][1] for i in ids]) for name, found in predictions.items()}
+    epochs = {
+        name: json.loads((args.runs / f"k3_{arm}" / "summary.json").read_text())["best_epochs"]
+        for name, arm in ARMS.items()
+    }
+    report = {
+        "question": "does a BERT member (k = 3) learn more than GC share when trained against dinucleotide shuffles?",
+        "rule": RULE,
+        "held_out": f"fold 0 of 5 stratified folds (seed 42) of the layer1 training split, {len(ids)} sequences",
+        "member": "BERT k = 3 (4 layers, hidden 256), pretrained as experiments/beyond_gc/bert_screen/pretrain_k3.json, "
+        "fine-tuned on folds 1-4 (one strand, at most 6 epochs, patience 2: a screen's budget on 2 CPU cores), the epoch "
+        "chosen by fold-0 AUC",
+        "best_epochs": epochs,
+        "candidates": compare(labels, gc, scores, args.resamples),
+        "bootstrap": {"resamples": args.resamples, "seed": 0},
+        "command": "bash experiments/beyond_gc/bert_screen/run.sh (python experiments/beyond_gc/bert_screen/score.py)",
+    }
+    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(args.output)
+
+
+if __name__ == "__main__":
+    main()
