@@ -128,6 +128,29 @@ def test_a_member_can_start_with_the_head_of_an_ensembles_member(tiny_folder, tm
     assert all(torch.equal(a, b) for a, b in zip(started.bert.state_dict().values(), donor.bert.state_dict().values()))
 
 
+def test_an_ensemble_starts_fine_tuning_given_by_folder_or_hub_id_and_a_dnabert_checkpoint_is_no_ensemble(
+    tiny_folder, tmp_path, monkeypatch
+):
+    import shutil
+
+    import huggingface_hub
+
+    from ienhancer_elm.release.publishing import export_members
+    from ienhancer_elm.training.finetuning import is_ensemble
+
+    member = export_members(tiny_folder, tmp_path / "members")[0]
+    assert is_ensemble(str(tiny_folder)) and not is_ensemble(str(member))
+    assert not is_ensemble(str(tmp_path / "nothing-here"))
+    # a Hub id, as the Hub's cache holds it (HF_HUB_OFFLINE=1: read from the cache, never downloaded)
+    repo = tmp_path / "hub" / "models--test-org--an-ensemble"
+    shutil.copytree(tiny_folder, repo / "snapshots" / ("0" * 40))
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    assert is_ensemble("test-org/an-ensemble")
+    assert not is_ensemble("test-org/not-cached")
+
+
 def test_a_runs_saved_arguments_parse_back_to_the_same_arguments(tmp_path):
     from dataclasses import asdict
 

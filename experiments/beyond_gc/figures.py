@@ -37,21 +37,51 @@ def gc_table() -> str:
 
 
 def beyond_gc_screen() -> str:
-    """The candidates of beyond_gc.py on the held-out fold, against the rule written before the runs."""
+    """The candidates on the held-out fold, against the rule written before the runs: the spectrum member's
+    (beyond_gc.py), then the BERT member's (bert_screen/), each against its own recipe as shipped."""
     report = read_json(HERE / "spectrum-screen.json")
     rows = header(
         "member", "candidate", "AUC", "GC-matched AUC", "AUC change", "GC-matched change", "ships by the rule"
     )
     alone = report["gc_share_alone"]
     rows.append(f"| - | GC share alone | {alone['auc']:.3f} | {_cell(alone['gc_matched_auc'])} | | | |")
-    for name, row in report["candidates"].items():
+    rows += _candidate_rows("spectrum", report["candidates"])
+    if (HERE / "bert-screen.json").is_file():
+        rows += _candidate_rows("BERT k = 3", read_json(HERE / "bert-screen.json")["candidates"])
+    return "\n".join(rows) + f"\n\nRule: {report['rule']}. Held out: {report['held_out']}.\n"
+
+
+def _candidate_rows(member: str, candidates: dict) -> list[str]:
+    rows = []
+    for name, row in candidates.items():
         changes = ["", "", ""]
         if "auc_change" in row:
             verdict = "yes" if row["ships"] else "no"
             changes = [_cell(row["auc_change"], True), _cell(row["gc_matched_change"], True), verdict]
         cells = [f"{row['auc']:.3f}", _cell(row["gc_matched_auc"]), *changes]
-        rows.append("| spectrum | " + name + " | " + " | ".join(cells) + " |")
-    return "\n".join(rows) + f"\n\nRule: {report['rule']}. Held out: {report['held_out']}.\n"
+        rows.append(f"| {member} | {name} | " + " | ".join(cells) + " |")
+    return rows
 
 
-RENDERERS = {"gc-table": gc_table, "beyond-gc-screen": beyond_gc_screen}
+def scan_yield() -> str:
+    """Enhancers and GC-matched windows of the held-out chr21 piece called at background p-values (scan_yield.py)."""
+    report = read_json(HERE / "scan-yield.json")
+    rows = header(
+        "model",
+        "enhancers",
+        "pairs",
+        *(f"called at p <= {rate}: enhancers / windows (ratio)" for rate in report["rates"]),
+    )
+    for name, found in report["results"].items():
+        cells = []
+        for rate in report["rates"]:
+            shares = found[f"p <= {rate}"]
+            ratio = shares["ratio"]["value"]
+            ratio = "no window called" if ratio == float("inf") else f"{ratio:.1f}x"
+            cells.append(f"{_cell(shares['enhancers_called'])} / {_cell(shares['windows_called'])} ({ratio})")
+        rows.append(f"| `{name}` | {found['enhancers']} | {found['pairs']} | " + " | ".join(cells) + " |")
+    note = f"Windows: {report['windows']}. Target: {report['target']}, at p <= 0.01. `{report['command']}`."
+    return "\n".join(rows) + "\n\n" + note + "\n"
+
+
+RENDERERS = {"gc-table": gc_table, "beyond-gc-screen": beyond_gc_screen, "scan-yield": scan_yield}

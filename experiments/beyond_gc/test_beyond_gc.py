@@ -1,6 +1,7 @@
 """The beyond-GC experiment's rule and comparison, on hand-made inputs."""
 
 import numpy as np
+import pytest
 from beyond_gc import compare, ships
 
 
@@ -20,3 +21,18 @@ def test_a_candidate_that_reads_a_motif_beside_gc_ships_and_gc_alone_does_not():
     assert "ships" not in rows["as shipped"]
     assert rows["motif"]["gc_matched_change"]["value"] > 0.03 and rows["motif"]["ships"]
     assert rows["as shipped"]["gc_matched_auc"]["value"] < 0.6
+
+
+def test_scan_yield_counts_called_shares_and_their_ratio_against_the_target():
+    from scan_yield import shares
+
+    enhancer_p = np.array([0.001, 0.005, 0.01, 0.2, 0.5, 0.9, 0.3, 0.04, 0.02, 0.6])  # 3 of 10 at p <= 0.01
+    window_p = np.array([0.5, 0.005, 0.3, 0.8, 0.9, 0.7, 0.6, 0.4, 0.2, 0.1])  # 1 of 10
+    found = shares(enhancer_p, window_p, 0.01, resamples=200)
+    assert found["enhancers_called"]["value"] == 0.3 and found["windows_called"]["value"] == 0.1
+    assert found["ratio"]["value"] == pytest.approx(3.0) and not found["meets_target"]
+    low, high = found["enhancers_called"]["ci95"]
+    assert 0 <= low <= 0.3 <= high <= 1
+    assert shares(enhancer_p, window_p, 0.05, resamples=200)["enhancers_called"]["value"] == 0.5
+    assert shares(enhancer_p, np.ones(10), 0.01, resamples=200)["meets_target"]  # no window called: any call meets it
+    assert not shares(np.ones(10), np.ones(10), 0.01, resamples=200)["meets_target"]  # nothing called at all

@@ -40,4 +40,23 @@ def motif_yardstick() -> str:
     return "\n".join(lines) + "\n"
 
 
-RENDERERS = {"motif-yardstick": motif_yardstick}
+def motif_repeats() -> str:
+    """Each matched motif's most frequent consensus 10-mer in the hg38 slice, and how much of it is soft-masked."""
+    report = read_json(HERE / "repeats.json")
+    rows = header(
+        "motif",
+        "best JASPAR match",
+        "consensus 10-mer",
+        "hits (both strands)",
+        "uniform-base expectation",
+        "hits in soft-masked repeats",
+    )
+    for name, m in report["motifs"].items():
+        masked = "-" if m["share_soft_masked"] is None else f"{m['share_soft_masked']:.0%}"
+        rows.append(
+            f"| {name} | {m['best_match']} | `{m['core']}` | {m['hits']} | {m['expected_with_uniform_bases']} | {masked} |"
+        )
+    return "\n".join(rows) + f"\n\n{report['genome']}. `{report['command']}`.\n"
+
+
+RENDERERS = {"motif-yardstick": motif_yardstick, "motif-repeats": motif_repeats}

@@ -49,7 +49,7 @@ class FinetuneArguments(MemberSize, RunSettings):
     init: str = field(
         default="scratch",
         metadata={
-            "help": "'scratch', a DNABERT-layout checkpoint (Hub id or folder), or an ensemble folder (a shipped "
+            "help": "'scratch', a DNABERT-layout checkpoint (Hub id or folder), or an ensemble (folder or Hub id; a shipped "
             "model, say), whose member of this k starts the run: its encoder and its head"
         },
     )
@@ -138,7 +138,7 @@ def new_member(args: FinetuneArguments) -> IEnhancerELMForSequenceClassification
         stride = args.window_stride_bp or args.window_bp // 2
         windows = dict(window_bp=args.window_bp, window_stride_bp=stride, window_combination=args.window_combination)
     if args.init != "scratch":
-        if is_ensemble_folder(args.init):
+        if is_ensemble(args.init):
             member = ensemble_member(args, labels, windows)
         else:
             member = IEnhancerELMForSequenceClassification.from_members(
@@ -165,9 +165,15 @@ def new_member(args: FinetuneArguments) -> IEnhancerELMForSequenceClassification
     return IEnhancerELMForSequenceClassification(config)
 
 
-def is_ensemble_folder(init: str) -> bool:
-    config = Path(init) / "config.json"
-    return config.is_file() and json.loads(config.read_text()).get("model_type") == IEnhancerELMConfig.model_type
+def is_ensemble(init: str) -> bool:
+    """Whether `init` (a folder or a Hub id) holds an ensemble of this package rather than a DNABERT checkpoint."""
+    from transformers import PretrainedConfig
+
+    try:
+        found, _ = PretrainedConfig.get_config_dict(init)
+    except OSError:  # no config.json there: from_members says what is missing
+        return False
+    return found.get("model_type") == IEnhancerELMConfig.model_type
 
 
 def ensemble_member(args: FinetuneArguments, labels, windows: dict) -> IEnhancerELMForSequenceClassification:
