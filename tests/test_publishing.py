@@ -74,20 +74,25 @@ def test_card_figures_come_from_the_evaluation_report(tmp_path):
 
 
 def test_card_says_how_much_of_the_figures_gc_share_explains_from_the_gc_table(tmp_path):
-    report = json.loads((REPO / "results" / "baseline-layer1-test.json").read_text())
-    (tmp_path / "report.json").write_text(json.dumps(report))
     gc_table = REPO / "experiments" / "beyond_gc" / "gc-table.json"
-    args = ["release", "card", str(TINY), "--repo-id", "test-org/x", "--evaluation", str(tmp_path / "report.json")]
+    report = REPO / "results" / "ienhancer-elm-layer1-test.json"
+    shipped = REPO / "models" / "ienhancer-elm-layer1"
+    args = ["release", "card", str(shipped), "--repo-id", "test-org/x", "--evaluation", str(report)]
     assert main([*args, "-o", str(tmp_path / "README.md"), "--gc-table", str(gc_table)]) == 0
     card = (tmp_path / "README.md").read_text()
-    figures = json.loads(gc_table.read_text())["configs"]["layer1"]["subsets"]["all"]
-    alone, model = figures["GC share alone"], figures["shipped ensemble"]
+    figures = json.loads(gc_table.read_text())["configs"]["layer1"]["subsets"]
     cell = lambda entry: f"{entry['value']:.3f} [{entry['ci95'][0]:.3f}, {entry['ci95'][1]:.3f}]"  # noqa: E731
     assert "### How much of it is GC content" in card
-    assert f"G + C share alone (one feature, fitted on the training split) reaches AUC {cell(alone['AUC_ROC'])}" in card
-    assert f"is {cell(model['AUC_GC'])} for this model and {cell(alone['AUC_GC'])} for GC alone" in card
+    for subset, label in (("all", "all (400)"), ("without_in_train", "without `in_train` (300)")):
+        alone, model = figures[subset]["GC share alone"], figures[subset]["shipped ensemble"]
+        cells = [cell(alone["AUC_ROC"]), cell(model["AUC_ROC"]), cell(alone["AUC_GC"]), cell(model["AUC_GC"])]
+        assert f"| {label} | " + " | ".join(cells) + f" | {model['AUC_GC']['pairs']:,} |" in card
     assert main([*args, "-o", str(tmp_path / "plain.md")]) == 0  # without the table, no such section
     assert "How much of it is GC content" not in (tmp_path / "plain.md").read_text()
+    # the table scored the shipped model: a card of another folder does not borrow its figures
+    other = ["release", "card", str(TINY), "--repo-id", "test-org/x", "--evaluation", str(report)]
+    assert main([*other, "-o", str(tmp_path / "tiny.md"), "--gc-table", str(gc_table)]) == 0
+    assert "How much of it is GC content" not in (tmp_path / "tiny.md").read_text()
 
 
 def test_card_shows_the_paired_difference_against_a_second_model(tmp_path):

@@ -316,3 +316,21 @@ def test_bigwig_holds_the_bedgraph_bins_of_every_record_in_order(tmp_path):
     alone = pyBigWig.open(f"{out}2.bw")
     assert [alone.intervals(chrom) for chrom in alone.chroms()] == [track.intervals(chrom) for chrom in track.chroms()]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["g.fa", "o.bed", "o.bedGraph", "o.bw", "o2.bw"]
+
+
+def test_a_bigwig_of_overlapping_regions_or_of_nothing_is_refused_in_one_line(tmp_path, capsys):
+    pytest.importorskip("pyBigWig")
+    rng = random.Random(9)
+    (tmp_path / "g.fa").write_text(f">chr1\n{wrap(''.join(rng.choice('ACGT') for _ in range(1500)))}\n>tiny\nACGT\n")
+    (tmp_path / "overlapping.bed").write_text("chr1\t0\t800\nchr1\t400\t1200\n")
+    out = tmp_path / "o"
+    arguments = ["scan", str(tmp_path / "g.fa"), "--model", str(TINY), "-o", f"{out}.bed", "--no-progress"]
+    assert main([*arguments, "--regions", str(tmp_path / "overlapping.bed"), "--bigwig", f"{out}.bw"]) == 2
+    assert "the bins overlap, as overlapping --regions intervals make them" in capsys.readouterr().err
+    (tmp_path / "short.fa").write_text(">tiny\nACGTACGTAC\n")
+    short = ["scan", str(tmp_path / "short.fa"), "--model", str(TINY), "-o", f"{out}.bed", "--no-progress"]
+    assert main([*short, "--bigwig", f"{out}.bw"]) == 2
+    assert "no window was scored, so there is no bigWig to write" in capsys.readouterr().err
+    assert main([*arguments, "--bedgraph", "-", "--bigwig", f"{out}.bw"]) == 2
+    assert "--bigwig is made from the bedGraph: give --bedgraph a file" in capsys.readouterr().err
+    assert not list(tmp_path.glob("o.*"))  # no output is left, half-written or whole

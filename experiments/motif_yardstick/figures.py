@@ -21,8 +21,15 @@ def motif_yardstick() -> str:
         found = report["lists"][key]
         strongest = ", ".join(m["name"] for m in found["motifs"][:10]) or "none"
         rows.append(f"| {label} | {found['enriched']} | {strongest} |")
+    beyond_gc = report["lists"]["against_gc_matched_non_enhancers"]["motifs"]
+    families = sorted({family for m in beyond_gc for family in m["families"]})
     lines = [
         *rows,
+        "",
+        f"TF families (JASPAR) of the {len(beyond_gc)} motifs enriched against GC-matched non-enhancers, with the "
+        "number of those motifs in each (a dimer counts in both of its families): "
+        + "; ".join(f"{family} ({sum(family in m['families'] for m in beyond_gc)})" for family in families)
+        + ".",
         "",
         f"{report['jaspar']}; FIMO p < {report['fimo_p']:g}; layer-1 training split: {report['enhancers']} enhancers, "
         f"{report['non_enhancers']} non-enhancers, {report['gc_matched_pairs']} GC-matched pairs. `{report['command']}`.",
@@ -33,10 +40,11 @@ def motif_yardstick() -> str:
             f"Model motifs of `{folder}`: {motifs['found']} found, {motifs['matched']} matched (TOMTOM q < 0.05).",
         ]
         if motifs["motifs"]:
-            lines += ["", *header("motif", "best JASPAR match", "enriched against all", "enriched against GC-matched")]
+            columns = ("motif", "best JASPAR match", "TF family (JASPAR)", "enriched against all", "against GC-matched")
+            lines += ["", *header(*columns)]
             for m in motifs["motifs"]:
                 marks = ["yes" if m[key] else "no" for key in LISTS]
-                lines.append(f"| {m['id']} | {m['jaspar']} | {marks[0]} | {marks[1]} |")
+                lines.append(f"| {m['id']} | {m['jaspar']} | {' / '.join(m['families'])} | {marks[0]} | {marks[1]} |")
     return "\n".join(lines) + "\n"
 
 

@@ -45,6 +45,15 @@ def enrichment(present_a: np.ndarray, present_b: np.ndarray) -> tuple[np.ndarray
     return np.array(p), false_discovery_control(p, method="bh")
 
 
+def tf_families(matrix_id: str) -> list[str]:
+    """JASPAR's TF families of a matrix, once each (a dimer's two halves may share one; the class where no family
+    is given), as pyjaspar's database holds them."""
+    from pyjaspar import jaspardb
+
+    motif = jaspardb(release="JASPAR2024").fetch_motif_by_id(matrix_id)
+    return sorted(set(motif.tf_family or motif.tf_class or ["not given"]))
+
+
 def motif_lists(motif_folders, enriched: dict[str, set[str]]) -> dict:
     found = {}
     for folder in motif_folders:
@@ -57,6 +66,7 @@ def motif_lists(motif_folders, enriched: dict[str, set[str]]) -> dict:
                 {
                     "id": m["id"],
                     "jaspar": f"{m['best_match']['id']} {m['best_match']['name']}",
+                    "families": tf_families(m["best_match"]["id"]),
                     **{name: m["best_match"]["id"] in ids for name, ids in enriched.items()},
                 }
                 for m in matched
@@ -113,6 +123,7 @@ def main(argv=None) -> None:
                     {
                         "id": targets[i][0],
                         "name": targets[i][1],
+                        "families": tf_families(targets[i][0]) if name == "against_gc_matched_non_enhancers" else None,
                         "q": float(q[i]),
                         "in_enhancers": float(a[:, i].mean()),
                         "in_others": float(b[:, i].mean()),

@@ -505,6 +505,11 @@ def run_scan(args) -> int:
     if args.bigwig:
         import pyBigWig  # noqa: F401  (missing, it stops the run here with the install hint, not after the scan)
 
+        from .windows import ScanError
+
+        if args.bedgraph == "-":
+            raise ScanError("--bigwig is made from the bedGraph: give --bedgraph a file, or leave it out")
+
     calling = {"threshold": args.threshold, "background_rate": args.background_rate}
     settings = _scan_settings(args, **calling, bedgraph_value=args.bedgraph_value)
     summary = scan(
@@ -531,11 +536,13 @@ def run_variants(args) -> int:
     from .runtime import compile_for_inference, process_state, scored_precision
     from .sequences import EmptyInput
     from .shares import in_input_order
-    from .variants import VariantError, table_cells, table_header, variant_effects, window_for
+    from .variants import VariantError, open_reference, table_cells, table_header, variant_effects, window_for
 
     state = process_state(args.device)
-    if state.num_processes > 1 and args.output == "-":
-        raise VariantError("several processes write their shares beside the output: give -o FILE, not stdout")
+    if state.num_processes > 1 and "-" in (args.output, args.vcf):
+        raise VariantError("several processes need files: give the VCF as a file and -o FILE (not - for stdin/stdout)")
+    with state.main_process_first():  # pyfaidx writes a missing index: one process at a time
+        open_reference(args.reference).close()
     say = print if state.is_main_process else _quiet
     device = args.device if args.device not in (None, "auto") else state.device
     model, tokenizer = load_model(args.model, device, args.revision, precision=args.precision)
@@ -603,12 +610,17 @@ def run_background(args) -> int:
 
 
 def run_attribute(args) -> int:
+    from .attribution import AttributionError
     from .attribution_files import write_attributions
     from .predict import load_model
     from .runtime import process_state
     from .sequences import EmptyInput, read_records
 
     state = process_state(args.device)
+    if state.num_processes > 1 and args.input == "-":
+        raise AttributionError(
+            "standard input (-) can be read by one process only: give a file to attribute in several"
+        )
     device = args.device if args.device not in (None, "auto") else state.device
     model, tokenizer = load_model(args.model, device, args.revision, precision="fp32")
     records = read_records(args.input)

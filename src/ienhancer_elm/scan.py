@@ -324,25 +324,33 @@ def bedgraph_to_bigwig(bedgraph: Path, bigwig: Path) -> None:
     sizes = {}  # record -> last end, in the file's order, which the header must follow
     for chrom, _, end, _ in _bedgraph_rows(bedgraph):
         sizes[chrom] = max(sizes.get(chrom, 0), end)
+    if not sizes:
+        raise ScanError(f"no window was scored, so there is no bigWig to write ({bigwig})")
     partial = bigwig.with_name(f"{bigwig.name}.partial")
+    track = pyBigWig.open(str(partial), "w")
     try:  # as `written_whole`, for a binary file: no half-written track is left under the final name
-        track = pyBigWig.open(str(partial), "w")
         track.addHeader(list(sizes.items()))
         for rows in chunks(_bedgraph_rows(bedgraph), BIGWIG_ENTRIES_AT_A_TIME):
             chroms, starts, ends, values = (list(column) for column in zip(*rows))
             track.addEntries(chroms, starts, ends=ends, values=values)
         track.close()
         os.replace(partial, bigwig)
+    except RuntimeError as error:  # pyBigWig's word for bins out of order, which overlapping bins are
+        raise ScanError(
+            f"{bigwig}: the bins overlap, as overlapping --regions intervals make them; merge the intervals first "
+            f"(bedtools merge) to write a bigWig ({error})"
+        ) from None
     finally:
         partial.unlink(missing_ok=True)
 
 
 def _bedgraph_rows(path: Path) -> Iterator[tuple[str, int, int, float]]:
     with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if not line.startswith("track"):
-                chrom, start, end, value = line.rstrip("\n").split("\t")
-                yield chrom, int(start), int(end), float(value)
+        for number, line in enumerate(handle):
+            if number == 0 and line.startswith("track "):
+                continue
+            chrom, start, end, value = line.rstrip("\n").split("\t")
+            yield chrom, int(start), int(end), float(value)
 
 
 def _bed6(region: Region, number: int) -> str:
@@ -372,6 +380,8 @@ def scan(
 ) -> ScanSummary | None:
     """Scan `fasta` (or its `regions`) and write the outputs; returns the summary on the main process."""
     state = process_state(device)
+    if state.num_processes > 1 and "-" in (output, bedgraph):
+        raise ScanError("several processes write their shares beside the output: give files, not - for stdout")
     device = device if device not in (None, "auto") else state.device
     # Every process runs the checks (each must stop alike, or the others would wait for it forever); the input's
     # come first, since they take no model.
@@ -415,7 +425,13 @@ def _write_all(rows, settings: ScanSettings, calling: Calling, outputs, in_order
     try:
         written = write_outputs(rows, settings, calling, output, graph, in_order)
         if bigwig:
-            bedgraph_to_bigwig(Path(graph), Path(bigwig))
+            try:
+                bedgraph_to_bigwig(Path(graph), Path(bigwig))
+            except BaseException:  # a scan stopped by an error leaves no output
+                for path in (output, bedgraph):
+                    if path not in (None, "-"):
+                        Path(path).unlink(missing_ok=True)
+                raise
     finally:
         if graph and not bedgraph:
             Path(graph).unlink(missing_ok=True)

@@ -47,17 +47,22 @@ def merged_shares(paths, key=lambda row: row[0]) -> Iterator[tuple]:
 
 def in_input_order(rows: Iterable, output, state) -> Iterator[tuple]:
     """The rows of every process in input order, on the main process; nothing on the others. With one process,
-    `rows` as they come. Every process must run this to its end: the processes wait for each other in it."""
+    `rows` as they come. Every process must run this to its end: each writes its share, then waits for the others;
+    the main process merges the shares and removes them, the others are done."""
     if state.num_processes == 1:
         yield from rows
         return
-    save_share(rows, share_path(output, state.process_index))
+    path = share_path(output, state.process_index)
+    try:
+        save_share(rows, path)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     state.wait_for_everyone()
     if state.is_main_process:
         shares = [share_path(output, rank) for rank in range(state.num_processes)]
         try:
             yield from merged_shares(shares)
         finally:
-            for path in shares:
-                path.unlink(missing_ok=True)
-    state.wait_for_everyone()
+            for share in shares:
+                share.unlink(missing_ok=True)

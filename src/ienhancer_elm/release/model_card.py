@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..metrics import METRICS, shown_metrics
 from ..models import IEnhancerELMConfig
-from ..paths import HUB_ORG, SHIPPED_REPOS
+from ..paths import HUB_ORG, MODEL_FOR_CONFIG, SHIPPED_REPOS, NoDefaultModel, shipped_model_path
 
 DATASET_REPO = f"{HUB_ORG}/ienhancer-benchmarks"
 CITATION = """@article{li2023ienhancerelm,
@@ -366,7 +366,7 @@ def benchmark_sections(folder: Path, evaluations: list[dict], config: IEnhancerE
         dataset_source=cv.get("dataset"),
         starting_point=starting_point(training),
         results=(results_table(evaluations) if evaluations else "Not evaluated yet.\n")
-        + gc_section(evaluations, gc_table),
+        + gc_section(folder, evaluations, gc_table),
         background=background_section(folder),
         dataset=DATASET_REPO,
         layer1_repo=SHIPPED_REPOS["layer1"],
@@ -426,27 +426,50 @@ def _tokenizer_max_length(folder: Path) -> int:
     return int(saved.get("model_max_length", 512))
 
 
-def gc_section(evaluations: list[dict], gc_table: dict) -> str:
+def gc_section(folder: Path, evaluations: list[dict], gc_table: dict) -> str:
     """How much of the test figures G + C share alone reaches, and the model's AUC over GC-matched pairs, where
-    the GC table (experiments/beyond_gc/gc_table.py) holds the config of the first test report shown."""
+    the GC table (experiments/beyond_gc/gc_table.py, which scores the shipped models) holds the config of the first
+    test report shown and `folder` is that config's shipped model."""
     configs = [report["dataset"].get("config") for report in evaluations]
     figures = gc_table.get("configs", {}).get(configs[0]) if configs else None
-    if not figures:
+    if not figures or not _is_shipped(folder, configs[0]):
         return ""
-    found = figures["subsets"]["all"]
-    alone, model = found["GC share alone"], found["shipped ensemble"]
+    rows = [
+        "| test sequences | AUC, GC share alone | AUC, this model | GC-matched AUC, GC share alone | "
+        "GC-matched AUC, this model | GC-matched pairs |",
+        "|---|---|---|---|---|---|",
+    ]
+    for subset, label in SUBSETS:
+        if subset in figures["subsets"]:
+            found = figures["subsets"][subset]
+            alone, model = found["GC share alone"], found["shipped ensemble"]
+            cells = [alone["AUC_ROC"], model["AUC_ROC"], alone["AUC_GC"], model["AUC_GC"]]
+            pairs = f"{model['AUC_GC']['pairs']:,}"
+            rows.append(
+                f"| {label} ({figures['n'][subset]}) | " + " | ".join(map(figure_cell, cells)) + f" | {pairs} |"
+            )
+    absent = [label for subset, label in SUBSETS if subset not in figures["subsets"]]
+    missing = f" The rows {absent[0]} hold one class only, so no AUC is given for them." if absent else ""
     mean_gc = figures["mean_gc"]
+    correlation = figures["subsets"]["all"]["shipped ensemble"]["correlation_with_gc"]
     return (
         "\n### How much of it is GC content\n\n"
         f"The test split's positives average {mean_gc['positives']:.3f} G + C, its negatives {mean_gc['negatives']:.3f}. "
-        f"G + C share alone (one feature, fitted on the training split) reaches AUC {figure_cell(alone['AUC_ROC'])}, "
-        f"this model {figure_cell(model['AUC_ROC'])}. Over the {model['AUC_GC']['pairs']:,} pairs of a positive and "
-        f"a negative whose G + C shares differ by at most 0.01, where GC tells nothing, the share of pairs the "
-        f"score orders rightly (GC-matched AUC, 0.5 = chance) is {figure_cell(model['AUC_GC'])} for this model and "
-        f"{figure_cell(alone['AUC_GC'])} for GC alone; the model's score follows GC share at r = "
-        f"{model['correlation_with_gc']:.2f}. From `{gc_table['command']}`; intervals from "
-        f"{gc_table['bootstrap']['resamples']:,} bootstrap resamples of the sequences.\n"
+        "G + C share alone is one feature, fitted on the training split. The GC-matched AUC is the share of pairs of a "
+        f"positive and a negative whose G + C shares differ by at most 0.01 that the score orders rightly (0.5: "
+        f"chance): there GC tells nothing. On all test sequences the model's score follows G + C share at r = "
+        f"{correlation:.2f}.{missing}\n\n" + "\n".join(rows) + "\n\n"
+        f"From `{gc_table['command']}`; 95% intervals from {gc_table['bootstrap']['resamples']:,} bootstrap resamples "
+        "of the sequences.\n"
     )
+
+
+def _is_shipped(folder: Path, config: str) -> bool:
+    """Whether `folder` is the shipped model of `config`, the model the GC table scored."""
+    try:
+        return Path(folder).resolve() == shipped_model_path(MODEL_FOR_CONFIG[config]).resolve()
+    except (KeyError, NoDefaultModel):
+        return False
 
 
 def background_section(folder: Path) -> str:
