@@ -76,8 +76,7 @@ def scan_yield() -> str:
         cells = []
         for rate in report["rates"]:
             shares = found[f"p <= {rate}"]
-            ratio = shares["ratio"]["value"]
-            ratio = "no window called" if ratio == float("inf") else f"{ratio:.1f}x"
+            ratio = "no window called" if shares["ratio"] is None else f"{shares['ratio']:.1f}x"
             cells.append(f"{_cell(shares['enhancers_called'])} / {_cell(shares['windows_called'])} ({ratio})")
         rows.append(f"| `{name}` | {found['enhancers']} | {found['pairs']} | " + " | ".join(cells) + " |")
     note = f"Windows: {report['windows']}. Target: {report['target']}, at p <= 0.01. `{report['command']}`."

@@ -3,17 +3,21 @@ called at background p <= 0.01 (and 0.05) as `scan` calls (the model's backgroun
 
     python experiments/beyond_gc/scan_yield.py [--fold-models runs/bert_screen/k3_as_shipped/fold0/best ...]
 
-Enhancers a model never trained on, against one window of the held-out chr21 piece per enhancer, matched on GC
+Enhancers a model was not fitted on, against one window of the held-out chr21 piece per enhancer, matched on GC
 within 0.01 (`training.negatives.gc_matched_windows`, seed 0; N-free forward windows at stride 200, no benchmark
 sequence). A model that reads only GC calls both at the same rate; the target is five times as many enhancers.
 
-- Fold models (trained on folds 1-4 of the layer-1 training split, seed 42): fold 0's enhancers. Each fold model's
-  background is scored here from the windows the shipped background is made of (its three pieces, stride 200,
-  at most 10% N), so that its p-values mean what the shipped model's mean.
-- The shipped layer-1 ensemble, with its own background.json: the test split's enhancers that do not occur in the
-  training split (all 100 strong test enhancers do), read once, after the screens chose nothing.
+- Fold models (fine-tuned on folds 1-4 of the layer-1 training split, seed 42): fold 0's enhancers. Not wholly
+  unseen: fold 0 chose the fold model's epoch, and masked-LM pretraining read its sequences without labels, as the
+  recipe's does. Each fold model's background is scored here (fp32) from the windows the shipped background is made
+  of (its three pieces, stride 200, at most 10% N), so that its p-values mean what the shipped model's mean.
+- The shipped layer-1 ensemble, with its own background.json, scored in the background's precision: the test
+  split's enhancers that do not occur in the training split (all 100 strong test enhancers do, so these are the
+  100 weak ones), read once, after the screens chose nothing.
 
-Shares come with 95% bootstrap intervals over the enhancers (the windows resampled with them, pair by pair).
+Shares come with 95% bootstrap intervals over the enhancers (the windows resampled with them, pair by pair). With
+about 100-300 pairs a share of 0.01 is a handful of calls: read the intervals, not the ratio alone. The target is
+judged on the point estimates, as the issue states it, and the interval's lower end is given beside it.
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ RATES = (0.01, 0.05)  # the issue asks for 0.01; 0.05 shows more where 0.01 call
 TARGET_RATIO = 5
 
 
-def scored(model, tokenizer, sequences: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def scored(model, tokenizer, sequences: list[str], precision: str = "fp32") -> tuple[np.ndarray, np.ndarray]:
     """(probabilities, GC fractions) as `predict` gives them."""
-    rows = list(predict_records(model, tokenizer, [Record(str(i), s) for i, s in enumerate(sequences)], 64, "fp32"))
+    records = [Record(str(i), s) for i, s in enumerate(sequences)]
+    rows = list(predict_records(model, tokenizer, records, 64, precision))
     return np.array([row.probability for row in rows]), np.array([row.gc for row in rows])
 
 
@@ -60,7 +65,7 @@ def shares(enhancer_p: np.ndarray, window_p: np.ndarray, rate: float, resamples:
     called = np.stack([enhancer_p <= rate, window_p <= rate]).astype(float)
     rng = np.random.default_rng(seed)
     draws = called[:, rng.integers(0, called.shape[1], (resamples, called.shape[1]))].mean(axis=2)
-    ratio = draws[0] / np.maximum(draws[1], 1e-12)
+    difference = draws[0] - draws[1]
 
     def summary(value, spread):
         return {"value": float(value), "ci95": [float(x) for x in np.quantile(spread, [0.025, 0.975])]}
@@ -69,7 +74,8 @@ def shares(enhancer_p: np.ndarray, window_p: np.ndarray, rate: float, resamples:
     return {
         "enhancers_called": summary(point[0], draws[0]),
         "windows_called": summary(point[1], draws[1]),
-        "ratio": summary(point[0] / point[1] if point[1] else float("inf"), ratio),
+        "difference": summary(point[0] - point[1], difference),
+        "ratio": float(point[0] / point[1]) if point[1] else None,  # None: no window called
         "meets_target": bool(point[0] > 0 and point[0] >= TARGET_RATIO * point[1]),
     }
 
@@ -80,9 +86,9 @@ def matched(enhancers: list[str], pool: list[str], pool_gc: np.ndarray) -> tuple
     return [enhancers[i] for i, _ in pairs], [pool[j] for _, j in pairs]
 
 
-def measure(model, tokenizer, background: Background, enhancers, windows, resamples: int) -> dict:
-    enhancer_scores, enhancer_gc = scored(model, tokenizer, enhancers)
-    window_scores, window_gc = scored(model, tokenizer, windows)
+def measure(model, tokenizer, background: Background, enhancers, windows, resamples: int, precision="fp32") -> dict:
+    enhancer_scores, enhancer_gc = scored(model, tokenizer, enhancers, precision)
+    window_scores, window_gc = scored(model, tokenizer, windows, precision)
     enhancer_p, window_p = (
         background.p_values(enhancer_scores, enhancer_gc),
         background.p_values(window_scores, window_gc),
@@ -121,17 +127,18 @@ def main(argv=None) -> None:
     in_train = {s.upper() for s in train["sequence"]}
     unseen = [s for s, label in zip(test["sequence"], test["label"]) if label == 1 and s.upper() not in in_train]
     enhancers, windows = matched(unseen, pool, pool_gc)
+    precision = shipped_background.model.get("precision", "fp32")
     results["shipped layer-1 ensemble"] = {
         "enhancers": f"the test split's {len(enhancers)} enhancers absent from the training split that found a "
         f"GC-matched window, of {len(unseen)}",
-        **measure(shipped_model, shipped_tokenizer, shipped_background, enhancers, windows, args.resamples),
+        **measure(shipped_model, shipped_tokenizer, shipped_background, enhancers, windows, args.resamples, precision),
     }
     report = {
         "question": "how much more often does a scan call an enhancer than a window of plain genome of the same GC share?",
         "rates": list(RATES),
         "target": f"enhancers called at least {TARGET_RATIO} times as often as GC-matched windows",
         "windows": f"{HELD_OUT_PIECE.name}: N-free forward windows, stride 200, no benchmark sequence ({len(pool)})",
-        "precision": "fp32 (the shipped background was scored in bf16)",
+        "precision": "fold models and their backgrounds fp32; the shipped model in its background's precision",
         "results": results,
         "bootstrap": {"resamples": args.resamples, "seed": 0},
         "seconds": round(time.time() - started),

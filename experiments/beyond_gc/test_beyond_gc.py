@@ -30,7 +30,8 @@ def test_scan_yield_counts_called_shares_and_their_ratio_against_the_target():
     window_p = np.array([0.5, 0.005, 0.3, 0.8, 0.9, 0.7, 0.6, 0.4, 0.2, 0.1])  # 1 of 10
     found = shares(enhancer_p, window_p, 0.01, resamples=200)
     assert found["enhancers_called"]["value"] == 0.3 and found["windows_called"]["value"] == 0.1
-    assert found["ratio"]["value"] == pytest.approx(3.0) and not found["meets_target"]
+    assert found["ratio"] == pytest.approx(3.0) and not found["meets_target"]
+    assert found["difference"]["value"] == pytest.approx(0.2)
     low, high = found["enhancers_called"]["ci95"]
     assert 0 <= low <= 0.3 <= high <= 1
     assert shares(enhancer_p, window_p, 0.05, resamples=200)["enhancers_called"]["value"] == 0.5

@@ -30,7 +30,7 @@ def no_accelerator() -> bool:
 def process_state(device=None):
     """accelerate's view of the processes `accelerate launch` started (one without it), told `cpu=True` where no
     accelerator is present or the CPU is asked for."""
-    from accelerate import PartialState  # seconds to import: only where work is split
+    from accelerate import PartialState  # seconds to import: only by the commands that can split their work
 
     return PartialState(cpu=device == "cpu" or no_accelerator())
 

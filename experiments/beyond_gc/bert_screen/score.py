@@ -60,6 +60,8 @@ def main(argv=None) -> None:
         "fine-tuned on folds 1-4 (one strand, at most 6 epochs, patience 2: a screen's budget on 2 CPU cores), the epoch "
         "chosen by fold-0 AUC",
         "best_epochs": epochs,
+        "selection": "each arm's epoch is chosen on fold 0, the fold that then judges it, in both arms alike (as the "
+        "recipe's fold runs choose): a small optimistic bias both arms share",
         "candidates": compare(labels, gc, scores, args.resamples),
         "bootstrap": {"resamples": args.resamples, "seed": 0},
         "command": "bash experiments/beyond_gc/bert_screen/run.sh (python experiments/beyond_gc/bert_screen/score.py)",

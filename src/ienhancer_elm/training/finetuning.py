@@ -177,7 +177,7 @@ def is_ensemble(init: str) -> bool:
 
 
 def ensemble_member(args: FinetuneArguments, labels, windows: dict) -> IEnhancerELMForSequenceClassification:
-    """A one-member model holding the k-member of the ensemble folder `args.init` as it is, encoder and head (a head
+    """A one-member model holding the k-member of the ensemble `args.init` (folder or Hub id) as it is, encoder and head (a head
     refitted on standardised features wants `head_dropout` 0); the ensemble's spectrum member, threshold and
     calibration stay behind."""
     donor = IEnhancerELMForSequenceClassification.from_pretrained(args.init)
