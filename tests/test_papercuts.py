@@ -87,7 +87,7 @@ def test_standard_input_plain_or_gzipped_is_read_by_predict_and_scan(tmp_path, m
 def test_an_empty_input_stops_predict_and_scan_alike_with_exit_1_and_no_output(tmp_path, monkeypatch, capsys):
     (tmp_path / "empty.fa").write_text("\n\n")
     for source, name in ((str(tmp_path / "empty.fa"), str(tmp_path / "empty.fa")), ("-", "standard input")):
-        for command in ("predict", "scan"):
+        for command in ("predict", "scan", "attribute"):
             standard_input(monkeypatch, b"")
             assert main([command, source, "--model", str(TINY), "-o", str(tmp_path / "out")]) == 1
             assert error_lines(capsys.readouterr().err) == [f"ienhancer-elm: error: {name} holds no sequence"]

@@ -27,6 +27,7 @@ def write_attributions(
     launch` (`state`: `runtime.process_state()`) each process attributes its share of the records and the main
     process writes them all, as one process would; the others return None."""
     folder = Path(folder)
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     rank, world = (state.process_index, state.num_processes) if state else (0, 1)
     rows, arrays, names = attribute_share(records, model, tokenizer, method, batch_size, rank, world)
@@ -36,6 +37,10 @@ def write_attributions(
         if not state.is_main_process:
             return None
         rows, arrays, names = _merged_shares([folder / f"{ARRAYS}.part{r}" for r in range(world)])
+    if not rows:  # an input without a record leaves no output behind
+        if created:
+            folder.rmdir()
+        return 0, 0
     rows = [rows[index] for index in sorted(rows)]
     _save_arrays(folder / ARRAYS, np.array([row["id"] for row in rows]), names, method, arrays)
     with written_whole(folder / TABLE, newline="") as handle:
