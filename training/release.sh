@@ -39,10 +39,11 @@ python experiments/background_calibration/background_calibration.py
 python experiments/scan_statistics/scan_statistics.py
 python experiments/score_ties/score_ties.py --precisions auto
 ienhancer-elm motifs -o results/motifs-layer1
-python experiments/beyond_gc/gc_table.py
+python experiments/beyond_gc/gc_table.py --configs layer1 layer2 enhancer_if_nhlf
 for layer in layer1 layer2; do # the cards read the test reports, the background and the GC table
     ienhancer-elm release card "$trained/ienhancer-elm-$layer" --repo-id "${repo[$layer]}" --summary "${summary[$layer]}" \
         --evaluation "results/ienhancer-elm-$layer-test.json" --gc-table experiments/beyond_gc/gc-table.json
 done
 cp "$trained/ienhancer-elm-layer1/README.md" MODEL_CARD.md
+bash training/release_nhlf.sh card
 python docs/figures.py
