@@ -46,9 +46,13 @@ def beyond_gc_screen() -> str:
     alone = report["gc_share_alone"]
     rows.append(f"| - | GC share alone | {alone['auc']:.3f} | {_cell(alone['gc_matched_auc'])} | | | |")
     rows += _candidate_rows("spectrum", report["candidates"])
+    notes = f"Rule: {report['rule']}. Held out: {report['held_out']}."
     if (HERE / "bert-screen.json").is_file():
-        rows += _candidate_rows("BERT k = 3", read_json(HERE / "bert-screen.json")["candidates"])
-    return "\n".join(rows) + f"\n\nRule: {report['rule']}. Held out: {report['held_out']}.\n"
+        bert = read_json(HERE / "bert-screen.json")
+        rows += _candidate_rows("BERT k = 3", bert["candidates"])
+        minutes = ", ".join(f"{name} {value:g} min" for name, value in bert["minutes"].items())
+        notes += f" BERT k = 3: {bert['member']}; {bert['selection']}. Training time ({bert['machine']}): {minutes}."
+    return "\n".join(rows) + f"\n\n{notes}\n"
 
 
 def _candidate_rows(member: str, candidates: dict) -> list[str]:

@@ -142,12 +142,15 @@ def main(argv=None) -> None:
     for config in args.configs:
         saved["configs"][config] = report_for(config, args.resamples)
         print(f"{config} done after {time.time() - started:.0f} s", file=sys.stderr)
+    command = "python experiments/beyond_gc/gc_table.py" + "".join(f" {a}" for a in (argv or sys.argv[1:]))
+    for config, entry in saved["configs"].items():  # each config's figures name the run that made them
+        entry["command"] = command if config in args.configs else entry.get("command", saved.get("command"))
     saved |= {
         "split": "test",
         "gc_matched": "enhancer / non-enhancer pairs whose GC shares differ by at most 0.01 (2 bases in 200)",
         "bootstrap": {"resamples": args.resamples, "seed": 0},
         "precision": "fp32",
-        "command": "python experiments/beyond_gc/gc_table.py" + "".join(f" {a}" for a in (argv or sys.argv[1:])),
+        "command": command,
     }
     args.output.write_text(json.dumps(saved, indent=2) + "\n", encoding="utf-8")
     print(args.output)

@@ -33,6 +33,12 @@ def held_out_predictions(run: Path) -> dict[str, tuple[int, float]]:
         }
 
 
+def _minutes(run: Path) -> float:
+    """Training time a run's metrics log records (its epochs, evaluation included)."""
+    lines = (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    return round(sum(json.loads(line)["seconds"] for line in lines) / 60, 1)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=Path, default=ROOT / "runs/bert_screen")
@@ -52,6 +58,9 @@ def main(argv=None) -> None:
         name: json.loads((args.runs / f"k3_{arm}" / "summary.json").read_text())["best_epochs"]
         for name, arm in ARMS.items()
     }
+    minutes = {"pretraining": _minutes(args.runs / "pretrain_k3")} | {
+        name: _minutes(args.runs / f"k3_{arm}" / "fold0") for name, arm in ARMS.items()
+    }
     report = {
         "question": "does a BERT member (k = 3) learn more than GC share when trained against dinucleotide shuffles?",
         "rule": RULE,
@@ -63,6 +72,8 @@ def main(argv=None) -> None:
         "selection": "each arm's epoch is chosen on fold 0, the fold that then judges it, in both arms alike (as the "
         "recipe's fold runs choose): a small optimistic bias both arms share",
         "candidates": compare(labels, gc, scores, args.resamples),
+        "minutes": minutes,
+        "machine": "2 cores of an AMD EPYC (AVX2, no AVX-512), fp32; the two arms ran side by side on one thread each",
         "bootstrap": {"resamples": args.resamples, "seed": 0},
         "command": "bash experiments/beyond_gc/bert_screen/run.sh (python experiments/beyond_gc/bert_screen/score.py)",
     }

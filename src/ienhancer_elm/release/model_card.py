@@ -459,7 +459,7 @@ def gc_section(folder: Path, evaluations: list[dict], gc_table: dict) -> str:
         f"positive and a negative whose G + C shares differ by at most 0.01 that the score orders rightly (0.5: "
         f"chance): there GC tells nothing. On all test sequences the model's score follows G + C share at r = "
         f"{correlation:.2f}.{missing}\n\n" + "\n".join(rows) + "\n\n"
-        f"From `{gc_table['command']}`; 95% intervals from {gc_table['bootstrap']['resamples']:,} bootstrap resamples "
+        f"From `{figures.get('command', gc_table.get('command'))}`; 95% intervals from {gc_table['bootstrap']['resamples']:,} bootstrap resamples "
         "of the sequences.\n"
     )
 
