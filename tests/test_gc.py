@@ -161,3 +161,58 @@ def test_gc_matched_windows_draw_each_window_once_within_the_tolerance():
     assert gc_matched_windows([0.5], windows, window_gc, seed=1) == gc_matched_windows(
         [0.5], windows, window_gc, seed=1
     )
+
+
+def test_the_gc_offset_is_the_log_odds_of_gc_share_alone():
+    from ienhancer_elm.training.gc_offset import fit_gc_log_odds
+
+    from conftest import biased_dna
+
+    rng = np.random.default_rng(4)
+    sequences = [s for share in np.linspace(0.2, 0.8, 13) for s in biased_dna(150, share, 200, seed=int(share * 100))]
+    gc = np.array([(s.count("G") + s.count("C")) / len(s) for s in sequences])
+    labels = rng.random(len(sequences)) < 1 / (1 + np.exp(-(10 * gc - 5)))
+    slope, intercept = fit_gc_log_odds(sequences, labels)
+    assert slope == pytest.approx(10, abs=1.5) and intercept == pytest.approx(-5, abs=0.8)
+
+
+def test_a_gc_offset_member_adds_the_offset_to_the_members_log_odds_and_saves_the_member_alone(tmp_path):
+    import json
+
+    import torch
+
+    from ienhancer_elm.hub_export import tiny_model
+    from ienhancer_elm.models import IEnhancerELMForSequenceClassification, KmerTokenizer
+    from ienhancer_elm.training.gc_offset import GCOffsetMember
+
+    member = tiny_model(kmers=(3,)).eval()
+    wrapped = GCOffsetMember(member, slope=8.0, intercept=-3.0)
+    tokenizer = KmerTokenizer(kmers=(3,))
+    sequences = ["ACGTTGCAGGCATT" * 5, "AATTTATAAATTGC" * 5]
+    batch = tokenizer.collate([tokenizer.encode_sequence(s) for s in sequences])
+    gc, labels = torch.tensor([0.5, 0.2]), torch.tensor([1, 0])
+    with torch.no_grad():
+        output = wrapped(**batch, gc=gc, labels=labels)
+        alone = torch.logit(member(**batch).probabilities.double())
+    expected = torch.sigmoid(alone + 8.0 * gc.double() - 3.0)
+    assert torch.allclose(output.probabilities.double(), expected, atol=1e-5)
+    direct_loss = -(torch.log(expected[0]) + torch.log(1 - expected[1])) / 2
+    assert output.loss.item() == pytest.approx(direct_loss.item(), abs=1e-5)
+    wrapped.save_pretrained(tmp_path / "best")
+    assert json.loads((tmp_path / "best" / "gc_offset.json").read_text()) == {"slope": 8.0, "intercept": -3.0}
+    reloaded = IEnhancerELMForSequenceClassification.from_pretrained(tmp_path / "best").eval()
+    with torch.no_grad():
+        assert torch.allclose(reloaded(**batch).probabilities, member(**batch).probabilities)
+    with pytest.raises(ValueError, match="one member that reads its sequences whole"):
+        GCOffsetMember(tiny_model(kmers=(3, 4)), 1.0, 0.0)
+
+
+def test_gc_offset_batches_carry_each_rows_gc_share(tmp_path):
+    from ienhancer_elm.models import KmerTokenizer
+    from ienhancer_elm.training.finetuning import EncodedSequences
+
+    sequences = ["GGCCGGCCAT" * 6, "ATATATATGC" * 6, "GCGCATATAT" * 6]
+    dataset = EncodedSequences(KmerTokenizer(kmers=(3,)), sequences, [1, 0, 1], with_gc=True)
+    batch = dataset.collate([2, 0])
+    assert batch["gc"].tolist() == pytest.approx([0.4, 0.8]) and batch["labels"].tolist() == [1, 1]
+    assert "gc" not in EncodedSequences(KmerTokenizer(kmers=(3,)), sequences, [1, 0, 1]).collate([0])

@@ -37,3 +37,20 @@ def test_scan_yield_counts_called_shares_and_their_ratio_against_the_target():
     assert shares(enhancer_p, window_p, 0.05, resamples=200)["enhancers_called"]["value"] == 0.5
     assert shares(enhancer_p, np.ones(10), 0.01, resamples=200)["meets_target"]  # no window called: any call meets it
     assert not shares(np.ones(10), np.ones(10), 0.01, resamples=200)["meets_target"]  # nothing called at all
+
+
+def test_the_screen_takes_the_gc_offset_off_to_score_the_member_alone(tmp_path):
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    from scipy.special import expit
+
+    path = Path(__file__).parent / "bert_screen" / "score.py"
+    spec = importlib.util.spec_from_file_location("bert_screen_score", path)
+    score = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(score)
+    (tmp_path / "gc_offset.json").write_text(json.dumps({"slope": 12.0, "intercept": -5.5}))
+    member_log_odds, gc = np.array([-1.0, 0.0, 2.5]), np.array([0.3, 0.5, 0.45])
+    combined = expit(member_log_odds + 12.0 * gc - 5.5)
+    assert score.without_offset(combined, gc, tmp_path) == pytest.approx(expit(member_log_odds), abs=1e-12)

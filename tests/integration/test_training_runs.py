@@ -115,6 +115,28 @@ def test_fine_tuning_with_extra_negatives_trains_on_them_and_validates_on_the_be
 
 
 @pytest.mark.filterwarnings("ignore:.*shorter than 100 bp:UserWarning")
+def test_fine_tuning_with_a_gc_offset_validates_the_member_plus_its_offset(dataset, tmp_path):
+    from ienhancer_elm.evaluation import load_split
+    from ienhancer_elm.predict import load_model
+    from ienhancer_elm.sequences import gc_fraction
+
+    run = tmp_path / "run"
+    settings = {**TINY_RUN, "dataset": str(dataset), "only_fold": 0, "refit": False, "epochs": 1}
+    launch("finetune.py", {**settings, "output_dir": str(run), "gc_offset": True}, tmp_path)
+    offset = json.loads((run / "fold0" / "best" / "gc_offset.json").read_text())
+    model, tokenizer = load_model(run / "fold0" / "best", "cpu", precision="fp32")
+    train = load_split(str(dataset), "layer1", "train")
+    sequence_of = dict(zip(train["id"], train["sequence"]))
+    rows = (run / "fold0" / "validation_predictions.tsv").read_text().splitlines()[1:]
+    ids, saved = [row.split("\t")[0] for row in rows], torch.tensor([float(row.split("\t")[2]) for row in rows])
+    with torch.no_grad():
+        member = model(**tokenizer([sequence_of[i] for i in ids], return_tensors="pt")).probabilities
+    gc = torch.tensor([gc_fraction(sequence_of[i]) for i in ids])
+    combined = torch.sigmoid(torch.logit(member.double()) + offset["slope"] * gc + offset["intercept"])
+    assert torch.allclose(saved.double(), combined, atol=1e-5)
+
+
+@pytest.mark.filterwarnings("ignore:.*shorter than 100 bp:UserWarning")
 def test_fine_tuning_on_windows_ships_a_member_that_reads_whole_sequences_in_windows(tmp_path):
     dataset = write_synthetic_dataset(tmp_path / "long", n_train=24, n_test=4, length=180)
     run = tmp_path / "finetune_windows"

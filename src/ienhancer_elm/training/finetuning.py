@@ -29,6 +29,7 @@ from ..hub_export import WINDOWED_MODEL_MAX_LENGTH
 from ..models import IEnhancerELMConfig, IEnhancerELMForSequenceClassification, KmerTokenizer
 from ..sequences import reverse_complement
 from .arguments import MemberSize, RunSettings
+from .gc_offset import GCOffsetMember, fit_gc_log_odds, gc_shares
 from .loop import finish, hardware, make_accelerator, train
 from .negatives import benchmark_sequences, dinucleotide_shuffles, fasta_windows
 
@@ -120,6 +121,13 @@ class FinetuneArguments(MemberSize, RunSettings):
             "(never the validation fold): same composition, no motifs, so the member must learn more than composition"
         },
     )
+    gc_offset: bool = field(
+        default=False,
+        metadata={
+            "help": "add to the member's log-odds, fixed, those of a logistic regression on GC share fitted on the "
+            "training rows (ienhancer_elm.training.gc_offset): the member must learn what GC share does not explain"
+        },
+    )
     eval_batch_size: int = 64
     patience: int = 5
 
@@ -198,12 +206,14 @@ def ensemble_member(args: FinetuneArguments, labels, windows: dict) -> IEnhancer
 
 class EncodedSequences(torch.utils.data.Dataset):
     """Pre-encoded k-mer ids and labels; batches are padded by the tokenizer's `collate`, after an optional crop
-    of the ends (`random_crop`) or to one random window (`window_bp`)."""
+    of the ends (`random_crop`) or to one random window (`window_bp`). With `with_gc` batches carry each whole
+    sequence's GC share as `gc` (for `GCOffsetMember`)."""
 
-    def __init__(self, tokenizer: KmerTokenizer, sequences, labels, random_crop: int = 0, window_bp: int = 0):
+    def __init__(self, tokenizer: KmerTokenizer, sequences, labels, random_crop=0, window_bp=0, with_gc=False):
         self.tokenizer, self.random_crop, self.window_bp = tokenizer, random_crop, window_bp
         self.items = [tokenizer.encode_sequence(s) for s in sequences]
         self.labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
+        self.gc = gc_shares(sequences) if with_gc else None
 
     def __len__(self):
         return len(self.items)
@@ -219,6 +229,8 @@ class EncodedSequences(torch.utils.data.Dataset):
             items = [crop_ends(item, *random_window(item, self.window_bp)) for item in items]
         batch = self.tokenizer.collate(items)
         batch["labels"] = self.labels[indices]
+        if self.gc is not None:
+            batch["gc"] = self.gc[indices]
         return batch
 
 
@@ -295,8 +307,11 @@ def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, 
     train_sequences, train_labels = with_extra_negatives(args, [sequences[i] for i in train_index], labels[train_index])
     if args.reverse_complement_augmentation:
         train_sequences, train_labels = with_reverse_complements(train_sequences, train_labels)
-    train_set = EncodedSequences(tokenizer, train_sequences, train_labels, args.random_crop, random_window_bp(args))
-    valid_set = EncodedSequences(tokenizer, [sequences[i] for i in valid_index], labels[valid_index])
+    crop = (args.random_crop, random_window_bp(args))
+    train_set = EncodedSequences(tokenizer, train_sequences, train_labels, *crop, with_gc=args.gc_offset)
+    valid_set = EncodedSequences(
+        tokenizer, [sequences[i] for i in valid_index], labels[valid_index], with_gc=args.gc_offset
+    )
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
     latest = {}
 
@@ -313,10 +328,14 @@ def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, 
         )
 
     torch.manual_seed(args.seed)
-    progress = train(
-        accelerator, new_member(args), loader, args.loop_settings(), fold_dir, end_of_epoch, on_improvement
-    )
-    return progress
+    model = new_trainee(args, train_sequences, train_labels)
+    return train(accelerator, model, loader, args.loop_settings(), fold_dir, end_of_epoch, on_improvement)
+
+
+def new_trainee(args: FinetuneArguments, sequences, labels):
+    """A new member, wrapped with the GC offset of its training rows when `args.gc_offset`."""
+    member = new_member(args)
+    return GCOffsetMember(member, *fit_gc_log_odds(sequences, labels)) if args.gc_offset else member
 
 
 def refit(args, accelerator, tokenizer, sequences, labels, epochs: int, out_dir: Path) -> None:
@@ -324,10 +343,11 @@ def refit(args, accelerator, tokenizer, sequences, labels, epochs: int, out_dir:
     sequences, labels = with_extra_negatives(args, sequences, labels)
     if args.reverse_complement_augmentation:
         sequences, labels = with_reverse_complements(sequences, labels)
-    train_set = EncodedSequences(tokenizer, sequences, labels, args.random_crop, random_window_bp(args))
+    crop = (args.random_crop, random_window_bp(args))
+    train_set = EncodedSequences(tokenizer, sequences, labels, *crop, with_gc=args.gc_offset)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
     torch.manual_seed(args.seed)
-    model = new_member(args)
+    model = new_trainee(args, sequences, labels)
     train(accelerator, model, loader, args.loop_settings(epochs=epochs, patience=0), out_dir)
     if accelerator.is_main_process:
         model.save_pretrained(out_dir / "member")
