@@ -216,3 +216,26 @@ def test_gc_offset_batches_carry_each_rows_gc_share(tmp_path):
     batch = dataset.collate([2, 0])
     assert batch["gc"].tolist() == pytest.approx([0.4, 0.8]) and batch["labels"].tolist() == [1, 1]
     assert "gc" not in EncodedSequences(KmerTokenizer(kmers=(3,)), sequences, [1, 0, 1]).collate([0])
+
+
+def test_gc_balanced_sampling_draws_both_classes_equally_within_each_gc_bin():
+    import torch
+
+    from ienhancer_elm.training.negatives import GCBalancedSampler
+
+    gc = np.array([0.40, 0.40, 0.40, 0.41, 0.50, 0.51, 0.50, 0.70])  # bins of 0.02: 3 vs 1, 1 vs 2, one class alone
+    labels = np.array([1, 1, 1, 0, 1, 0, 0, 1])
+    sampler = GCBalancedSampler(gc, labels, seed=7)
+    torch.manual_seed(0)  # the draw must not depend on the global generator
+    first = list(sampler)
+    torch.manual_seed(1)
+    assert len(first) == 8 and list(sampler) == first
+    sampler.set_epoch(1)
+    assert list(sampler) != first
+    draws = np.concatenate([list(sampler) for sampler.epoch in range(400)])
+    counts = np.bincount(draws, minlength=8)
+    assert counts[7] == 0  # its bin holds no negative
+    for enhancers, others in (([0, 1, 2], [3]), ([4], [5, 6])):
+        assert counts[enhancers].sum() / counts[others].sum() == pytest.approx(1, abs=0.1)
+    with pytest.raises(ValueError, match="no GC bin holds both classes"):
+        GCBalancedSampler(np.array([0.3, 0.6]), np.array([1, 0]), seed=0)

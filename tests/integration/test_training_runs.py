@@ -71,8 +71,9 @@ def assert_same_weights(a, b, atol=0.0):
         assert torch.allclose(a[name], b[name], atol=atol, rtol=0), name
 
 
-def test_killed_and_resumed_run_ends_with_the_same_weights(dataset, tmp_path):
-    settings = {**TINY_RUN, "dataset": str(dataset), "only_fold": 0}
+@pytest.mark.parametrize("sampling", [{}, {"gc_balanced_sampling": True}], ids=["shuffled", "gc_balanced"])
+def test_killed_and_resumed_run_ends_with_the_same_weights(dataset, tmp_path, sampling):
+    settings = {**TINY_RUN, "dataset": str(dataset), "only_fold": 0, **sampling}
     launch("finetune.py", {**settings, "output_dir": str(tmp_path / "straight")}, tmp_path)
     # 16 training sequences, batch 8: 2 steps an epoch; stop mid-epoch 1 (after step 3), then resume.
     launch("finetune.py", {**settings, "output_dir": str(tmp_path / "resumed"), "stop_after_steps": 3}, tmp_path)

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The BERT-member screen of issue 33 on one member (k = 3): masked-LM pretraining as the recipe's (fp32 here: a
-# CPU without bf16), then three fine-tuning arms on folds 1-4, scored on fold 0: the recipe as shipped, one
-# dinucleotide shuffle of every training enhancer as an extra negative, and GC share as a fixed input of the head
-# (--gc_offset). All start from the same pretrained weights. Resumable: each run continues from its checkpoint.
+# CPU without bf16), then four fine-tuning arms on folds 1-4, scored on fold 0: the recipe as shipped, one
+# dinucleotide shuffle of every training enhancer as an extra negative, GC share as a fixed input of the head
+# (--gc_offset), and GC-balanced sampling of the training rows (--gc_balanced_sampling). All start from the same
+# pretrained weights. Resumable: each run continues from its checkpoint.
 #   bash experiments/beyond_gc/bert_screen/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -12,5 +13,7 @@ launch() { accelerate launch --config_file training/accelerate/cpu.yaml --num_cp
 launch 1 training/finetune.py "$here/finetune_k3_as_shipped.json" > runs/bert_screen/as_shipped.log 2>&1 &
 launch 1 training/finetune.py "$here/finetune_k3_shuffles.json" > runs/bert_screen/shuffles.log 2>&1 &
 wait
-launch 1 training/finetune.py "$here/finetune_k3_gc_offset.json" > runs/bert_screen/gc_offset.log 2>&1
+launch 1 training/finetune.py "$here/finetune_k3_gc_offset.json" > runs/bert_screen/gc_offset.log 2>&1 &
+launch 1 training/finetune.py "$here/finetune_k3_gc_balanced.json" > runs/bert_screen/gc_balanced.log 2>&1 &
+wait
 python "$here/score.py"

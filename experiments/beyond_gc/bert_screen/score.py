@@ -32,6 +32,7 @@ ARMS = {
     SHIPPED: "as_shipped",
     "one dinucleotide shuffle per enhancer as a negative": "shuffles",
     GC_OFFSET: "gc_offset",
+    "GC-balanced sampling": "gc_balanced",
 }
 
 
@@ -79,14 +80,14 @@ def main(argv=None) -> None:
     }
     report = {
         "question": "does a BERT member (k = 3) learn more than GC share when trained against dinucleotide shuffles, "
-        "or with GC share given to its head?",
+        "with GC share given to its head, or on rows drawn so that GC share tells nothing?",
         "rule": RULE,
         "held_out": f"fold 0 of 5 stratified folds (seed 42) of the layer1 training split, {len(ids)} sequences",
         "member": "BERT k = 3 (4 layers, hidden 256), pretrained as experiments/beyond_gc/bert_screen/pretrain_k3.json, "
         "fine-tuned on folds 1-4 (one strand, at most 6 epochs, patience 2: a screen's budget on 2 CPU cores), the epoch "
         "chosen by fold-0 AUC",
         "best_epochs": epochs,
-        "selection": "each arm's epoch is chosen on fold 0, the fold that then judges it, in both arms alike (as the "
+        "selection": "each arm's epoch is chosen on fold 0, the fold that then judges it, in every arm alike (as the "
         "recipe's fold runs choose): a small optimistic bias both arms share",
         "candidates": compare(labels, gc, scores, args.resamples),
         "minutes": minutes,

@@ -31,7 +31,7 @@ from ..sequences import reverse_complement
 from .arguments import MemberSize, RunSettings
 from .gc_offset import GCOffsetMember, fit_gc_log_odds, gc_shares
 from .loop import finish, hardware, make_accelerator, train
-from .negatives import benchmark_sequences, dinucleotide_shuffles, fasta_windows
+from .negatives import GCBalancedSampler, benchmark_sequences, dinucleotide_shuffles, fasta_windows
 
 
 @dataclass(kw_only=True)
@@ -126,6 +126,13 @@ class FinetuneArguments(MemberSize, RunSettings):
         metadata={
             "help": "add to the member's log-odds, fixed, those of a logistic regression on GC share fitted on the "
             "training rows (ienhancer_elm.training.gc_offset): the member must learn what GC share does not explain"
+        },
+    )
+    gc_balanced_sampling: bool = field(
+        default=False,
+        metadata={
+            "help": "draw the training rows so that in every GC bin of 0.02 the two classes come equally often "
+            "(negatives.GCBalancedSampler): GC share alone then earns the member nothing"
         },
     )
     eval_batch_size: int = 64
@@ -312,7 +319,7 @@ def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, 
     valid_set = EncodedSequences(
         tokenizer, [sequences[i] for i in valid_index], labels[valid_index], with_gc=args.gc_offset
     )
-    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
+    loader = training_loader(args, train_set, train_sequences, train_labels)
     latest = {}
 
     def end_of_epoch(model, epoch):
@@ -332,6 +339,14 @@ def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, 
     return train(accelerator, model, loader, args.loop_settings(), fold_dir, end_of_epoch, on_improvement)
 
 
+def training_loader(args: FinetuneArguments, train_set: EncodedSequences, sequences, labels) -> DataLoader:
+    """Shuffled batches of the training rows, or GC-balanced draws of them (`args.gc_balanced_sampling`)."""
+    if not args.gc_balanced_sampling:
+        return DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
+    sampler = GCBalancedSampler(gc_shares(sequences).numpy(), labels, args.seed)
+    return DataLoader(train_set, batch_size=args.batch_size, sampler=sampler, collate_fn=train_set.collate)
+
+
 def new_trainee(args: FinetuneArguments, sequences, labels):
     """A new member, wrapped with the GC offset of its training rows when `args.gc_offset`."""
     member = new_member(args)
@@ -345,7 +360,7 @@ def refit(args, accelerator, tokenizer, sequences, labels, epochs: int, out_dir:
         sequences, labels = with_reverse_complements(sequences, labels)
     crop = (args.random_crop, random_window_bp(args))
     train_set = EncodedSequences(tokenizer, sequences, labels, *crop, with_gc=args.gc_offset)
-    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
+    loader = training_loader(args, train_set, sequences, labels)
     torch.manual_seed(args.seed)
     model = new_trainee(args, sequences, labels)
     train(accelerator, model, loader, args.loop_settings(epochs=epochs, patience=0), out_dir)

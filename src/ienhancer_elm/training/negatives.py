@@ -2,11 +2,12 @@
 and dinucleotide shuffles of the positives (the field's control for composition: every base and dinucleotide
 count kept, motifs destroyed), which a model can only tell from enhancers by what is not composition; and the
 GC-matching tools that take a sequence's GC share away as a cue (windows matched to the positives' GC, weights that
-balance the classes within each GC bin)."""
+balance the classes within each GC bin, and a sampler that draws by them)."""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from ..sequences import read_fasta
 from .pretraining import corpus_windows, dataset_records
@@ -83,3 +84,26 @@ def gc_balancing_weights(gc, labels, width: float = 0.02) -> np.ndarray:
         for label, count in zip((0, 1), counts):
             weights[rows & (labels == label)] = rows.sum() / (2 * count)
     return weights
+
+
+class GCBalancedSampler(torch.utils.data.Sampler):
+    """Draws the training rows with replacement in proportion to `gc_balancing_weights`, as many draws an epoch as
+    rows: in every GC bin the two classes then come equally often, so GC share alone earns nothing. The draw
+    depends on the seed and the epoch only (accelerate calls `set_epoch`), so that a resumed run and every
+    process draw the same rows."""
+
+    def __init__(self, gc, labels, seed: int):
+        self.weights = torch.as_tensor(gc_balancing_weights(gc, labels), dtype=torch.double)
+        if not self.weights.sum() > 0:
+            raise ValueError("no GC bin holds both classes: GC-balanced sampling has nothing to draw")
+        self.seed, self.epoch = seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.weights)
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        yield from torch.multinomial(self.weights, len(self.weights), replacement=True, generator=generator).tolist()
