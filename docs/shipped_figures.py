@@ -130,8 +130,17 @@ def nhlf_results() -> str:
 # --- choices made on held-out training data -------------------------------------------------------
 
 
-def _cv_section(model: str) -> str:
-    return model_card.cv_section(model_card.read_json_or_empty(REPO / TRAINED / model / "cv_results.json"))
+def _cv_section(model: str, config: str) -> str:
+    """The model card's held-out section, and GC share alone on the same held-out fold beside it."""
+    section = model_card.cv_section(model_card.read_json_or_empty(REPO / TRAINED / model / "cv_results.json"))
+    report = read_json("experiments/beyond_gc/heldout-gc.json")
+    alone = report["configs"][config]
+    return section + (
+        f"\nGC share alone on the same held-out fold ({report['score']}; `{report['command']}`): n = {alone['n']}, "
+        f"AUC_ROC {model_card.figure_cell(alone['AUC_ROC'])}, GC-matched AUC {model_card.figure_cell(alone['AUC_GC'])} "
+        f"({alone['AUC_GC']['pairs']} pairs). The members' own GC-matched AUC on this fold is not known: their "
+        "per-sequence held-out predictions were not kept.\n"
+    )
 
 
 def _training_section(model: str) -> str:
@@ -256,9 +265,9 @@ RENDERERS = {
     "test-reports": test_reports,
     "baseline": baseline,
     "nhlf-results": nhlf_results,
-    "heldout-layer1": lambda: _cv_section("ienhancer-elm-layer1"),
-    "heldout-layer2": lambda: _cv_section("ienhancer-elm-layer2"),
-    "nhlf-training": lambda: _cv_section("ienhancer-elm-nhlf"),
+    "heldout-layer1": lambda: _cv_section("ienhancer-elm-layer1", "layer1"),
+    "heldout-layer2": lambda: _cv_section("ienhancer-elm-layer2", "layer2"),
+    "nhlf-training": lambda: _cv_section("ienhancer-elm-nhlf", "enhancer_if_nhlf"),
     "training-layer1": lambda: _training_section("ienhancer-elm-layer1"),
     "training-layer2": lambda: _training_section("ienhancer-elm-layer2"),
     "calibration": calibration,
