@@ -232,10 +232,59 @@ def test_gc_balanced_sampling_draws_both_classes_equally_within_each_gc_bin():
     assert len(first) == 8 and list(sampler) == first
     sampler.set_epoch(1)
     assert list(sampler) != first
-    draws = np.concatenate([list(sampler) for sampler.epoch in range(400)])
+    draws = []
+    for epoch in range(400):
+        sampler.set_epoch(epoch)
+        draws += list(sampler)
     counts = np.bincount(draws, minlength=8)
     assert counts[7] == 0  # its bin holds no negative
     for enhancers, others in (([0, 1, 2], [3]), ([4], [5, 6])):
         assert counts[enhancers].sum() / counts[others].sum() == pytest.approx(1, abs=0.1)
     with pytest.raises(ValueError, match="no GC bin holds both classes"):
         GCBalancedSampler(np.array([0.3, 0.6]), np.array([1, 0]), seed=0)
+
+
+def test_gc_options_that_cannot_go_together_are_refused_before_any_data_is_read(tmp_path):
+    from ienhancer_elm.training.finetuning import FinetuneArguments, finetune
+
+    both = FinetuneArguments(
+        output_dir=str(tmp_path), dataset="no/such/dataset", gc_offset=True, gc_balanced_sampling=True
+    )
+    with pytest.raises(ValueError, match="exclude each other"):
+        finetune(both)
+    windows = FinetuneArguments(output_dir=str(tmp_path), dataset="no/such/dataset", gc_offset=True, window_bp=100)
+    with pytest.raises(ValueError, match="reads its sequences whole"):
+        finetune(windows)
+
+
+def test_a_gc_offset_run_is_refused_as_an_ensemble_member(tmp_path):
+    import json
+
+    from ienhancer_elm.training.ensemble import shipped_member
+
+    (tmp_path / "fold0" / "best").mkdir(parents=True)
+    (tmp_path / "summary.json").write_text(json.dumps({"member": "fold0/best"}))
+    assert shipped_member(tmp_path) == tmp_path / "fold0" / "best"
+    (tmp_path / "fold0" / "best" / "gc_offset.json").write_text(json.dumps({"slope": 1.0, "intercept": 0.0}))
+    with pytest.raises(ValueError, match="trained with --gc_offset"):
+        shipped_member(tmp_path)
+
+
+def test_a_prepared_loader_draws_anew_each_epoch_and_a_resumed_epoch_goes_on_where_it_stopped():
+    from accelerate import Accelerator
+    from torch.utils.data import DataLoader
+
+    from ienhancer_elm.training.negatives import GCBalancedSampler
+
+    gc = np.repeat(np.linspace(0.3, 0.6, 8), 4)
+    labels = np.tile([1, 0, 0, 1], 8)
+    sampler = GCBalancedSampler(gc, labels, seed=3)
+    loader = Accelerator(cpu=True).prepare(DataLoader(list(range(32)), batch_size=4, sampler=sampler))
+    epochs = []
+    for epoch in (0, 1):
+        loader.set_epoch(epoch)
+        epochs.append([batch.tolist() for batch in loader])
+    assert epochs[0] != epochs[1]
+    loader.set_epoch(1)
+    resumed = [batch.tolist() for batch in Accelerator(cpu=True).skip_first_batches(loader, 3)]
+    assert resumed == epochs[1][3:]

@@ -95,6 +95,18 @@ def test_card_says_how_much_of_the_figures_gc_share_explains_from_the_gc_table(t
     assert "How much of it is GC content" not in (tmp_path / "tiny.md").read_text()
 
 
+def test_a_card_whose_test_split_shares_nothing_with_training_shows_its_gc_rows_once(tmp_path):
+    gc_table = REPO / "experiments" / "beyond_gc" / "gc-table.json"
+    report = REPO / "results" / "ienhancer-elm-nhlf-test.json"
+    args = ["release", "card", str(REPO / "models" / "ienhancer-elm-nhlf"), "--repo-id", "test-org/x"]
+    assert (
+        main([*args, "--evaluation", str(report), "-o", str(tmp_path / "README.md"), "--gc-table", str(gc_table)]) == 0
+    )
+    section = (tmp_path / "README.md").read_text().split("### How much of it is GC content")[1].split("\n## ")[0]
+    assert "| all (2364) |" in section and "without `in_train`" not in section
+    assert "No test sequence is also a training sequence." in section
+
+
 def test_card_shows_the_paired_difference_against_a_second_model(tmp_path):
     report = json.loads((REPO / "results" / "baseline-layer1-test.json").read_text())
     auc = {"value": -0.021, "ci95": [-0.05, 0.01]}

@@ -24,6 +24,8 @@ def gc_table() -> str:
     )
     for config, found in report["configs"].items():
         for subset, table in found["subsets"].items():
+            if subset != "all" and found["n"][subset] == found["n"]["all"]:
+                continue  # no test sequence of this benchmark is a training sequence: the same rows again
             label = "all" if subset == "all" else "without `in_train`"
             for name, row in table.items():
                 difference = _cell(row["minus_gc_alone"]["AUC_GC"], signed=True) if "minus_gc_alone" in row else ""
@@ -32,7 +34,11 @@ def gc_table() -> str:
                     f"{_cell(row['AUC_GC'])} | {row['AUC_GC']['pairs']} | {row['correlation_with_gc']:.2f} | {difference} |"
                 )
     resamples = report["bootstrap"]["resamples"]
-    note = f"Intervals: 95% bootstrap over sequences ({resamples} resamples); differences paired. Scored in {report['precision']}."
+    note = (
+        f"Intervals: 95% bootstrap over sequences ({resamples} resamples); differences paired. Scored in "
+        f"{report['precision']}. A benchmark without `in_train` rows has none of its test sequences in training. "
+        + " ".join(f"{config}: `{found['command']}`." for config, found in report["configs"].items())
+    )
     return "\n".join(rows) + "\n\n" + note + "\n"
 
 
@@ -52,7 +58,21 @@ def beyond_gc_screen() -> str:
         rows += _candidate_rows("BERT k = 3", bert["candidates"])
         minutes = ", ".join(f"{name} {value:g} min" for name, value in bert["minutes"].items())
         notes += f" BERT k = 3: {bert['member']}; {bert['selection']}. Training time ({bert['machine']}): {minutes}."
+        notes += "\n\n" + _epoch_lines(bert)
     return "\n".join(rows) + f"\n\n{notes}\n"
+
+
+def _epoch_lines(bert: dict) -> str:
+    """Each BERT arm's training loss and held-out AUC by epoch, against the training loss of GC share alone."""
+    lines = [
+        f"Training loss / held-out AUC by epoch (GC share alone's log loss on folds 1-4, the training rows of the "
+        f"as-shipped and GC-offset arms: "
+        f"{bert['gc_alone_training_loss']:.3f}):"
+    ]
+    for name, epochs in bert["epochs"].items():
+        cells = ", ".join(f"{e['train_loss']:.3f} / {e['valid_auc']:.3f}" for e in epochs)
+        lines.append(f"- {name}: {cells}")
+    return "\n".join(lines)
 
 
 def _candidate_rows(member: str, candidates: dict) -> list[str]:
@@ -60,7 +80,7 @@ def _candidate_rows(member: str, candidates: dict) -> list[str]:
     for name, row in candidates.items():
         changes = ["", "", ""]
         if "auc_change" in row:
-            verdict = "yes" if row["ships"] else "no"
+            verdict = {True: "yes", False: "no"}.get(row.get("ships"), "-")
             changes = [_cell(row["auc_change"], True), _cell(row["gc_matched_change"], True), verdict]
         cells = [f"{row['auc']:.3f}", _cell(row["gc_matched_auc"]), *changes]
         rows.append(f"| {member} | {name} | " + " | ".join(cells) + " |")

@@ -120,6 +120,7 @@ def test_fine_tuning_with_a_gc_offset_validates_the_member_plus_its_offset(datas
     from ienhancer_elm.evaluation import load_split
     from ienhancer_elm.predict import load_model
     from ienhancer_elm.sequences import gc_fraction
+    from ienhancer_elm.training.gc_offset import fit_gc_log_odds
 
     run = tmp_path / "run"
     settings = {**TINY_RUN, "dataset": str(dataset), "only_fold": 0, "refit": False, "epochs": 1}
@@ -135,6 +136,20 @@ def test_fine_tuning_with_a_gc_offset_validates_the_member_plus_its_offset(datas
     gc = torch.tensor([gc_fraction(sequence_of[i]) for i in ids])
     combined = torch.sigmoid(torch.logit(member.double()) + offset["slope"] * gc + offset["intercept"])
     assert torch.allclose(saved.double(), combined, atol=1e-5)
+    fit_rows = [i for i in train["id"] if i not in set(ids)]  # folds 1-4: the offset never saw the held-out fold
+    expected = fit_gc_log_odds(
+        [sequence_of[i] for i in fit_rows], [train["label"][train["id"].index(i)] for i in fit_rows]
+    )
+    assert (offset["slope"], offset["intercept"]) == pytest.approx(expected, rel=1e-5)
+    # a refit on the whole split ships its member with the offset of all the rows beside it
+    launch(
+        "finetune.py",
+        {**settings, "output_dir": str(tmp_path / "refit"), "gc_offset": True, "refit_epochs": 1},
+        tmp_path,
+    )
+    refitted = json.loads((tmp_path / "refit" / "refit" / "member" / "gc_offset.json").read_text())
+    expected = fit_gc_log_odds(train["sequence"], train["label"])
+    assert (refitted["slope"], refitted["intercept"]) == pytest.approx(expected, rel=1e-5)
 
 
 @pytest.mark.filterwarnings("ignore:.*shorter than 100 bp:UserWarning")

@@ -23,7 +23,7 @@ from beyond_gc import RULE, SHIPPED, compare  # noqa: E402
 from ienhancer_elm.evaluation import load_split  # noqa: E402
 from ienhancer_elm.paths import DEFAULT_DATASET  # noqa: E402
 from ienhancer_elm.sequences import gc_fraction  # noqa: E402
-from ienhancer_elm.training.gc_offset import OFFSET_FILE  # noqa: E402
+from ienhancer_elm.training.gc_offset import OFFSET_FILE, fit_gc_log_odds  # noqa: E402
 
 ROOT = HERE.parents[2]
 GC_OFFSET = "GC share as a fixed input of the head (member + offset)"
@@ -49,10 +49,24 @@ def without_offset(probabilities: np.ndarray, gc: np.ndarray, member: Path) -> n
     return expit(logit(probabilities) - (offset["slope"] * gc + offset["intercept"]))
 
 
+def _epochs(run: Path) -> list[dict]:
+    """A run's metrics log: one entry per epoch."""
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
 def _minutes(run: Path) -> float:
     """Training time a run's metrics log records (its epochs, evaluation included)."""
-    lines = (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
-    return round(sum(json.loads(line)["seconds"] for line in lines) / 60, 1)
+    return round(sum(epoch["seconds"] for epoch in _epochs(run)) / 60, 1)
+
+
+def gc_alone_training_loss(train, held_out_ids: set) -> float:
+    """The log loss on folds 1-4 of GC share alone fitted there (the GC offset's own fit): the training loss a
+    member adds nothing to."""
+    rows = [i for i, row_id in enumerate(train["id"]) if row_id not in held_out_ids]
+    sequences, labels = [train["sequence"][i] for i in rows], np.array([train["label"][i] for i in rows])
+    slope, intercept = fit_gc_log_odds(sequences, labels)
+    log_odds = slope * np.array([gc_fraction(s) for s in sequences]) + intercept
+    return float(np.mean(np.logaddexp(0, log_odds) - labels * log_odds))
 
 
 def main(argv=None) -> None:
@@ -80,6 +94,15 @@ def main(argv=None) -> None:
         name: json.loads((args.runs / f"k3_{arm}" / "summary.json").read_text())["best_epochs"]
         for name, arm in ARMS.items()
     }
+    candidates = compare(labels, gc, with_alone, args.resamples)
+    del candidates[MEMBER_ALONE]["ships"]  # a view of the GC-offset arm, not a candidate of its own
+    logged = {
+        name: [
+            {key: epoch[key] for key in ("epoch", "train_loss", "valid_auc")}
+            for epoch in _epochs(args.runs / f"k3_{arm}" / "fold0")
+        ]
+        for name, arm in ARMS.items()
+    }
     minutes = {"pretraining": _minutes(args.runs / "pretrain_k3")} | {
         name: _minutes(args.runs / f"k3_{arm}" / "fold0") for name, arm in ARMS.items()
     }
@@ -94,7 +117,9 @@ def main(argv=None) -> None:
         "best_epochs": epochs,
         "selection": "each arm's epoch is chosen on fold 0, the fold that then judges it, in every arm alike (as the "
         "recipe's fold runs choose): a small optimistic bias every arm shares",
-        "candidates": compare(labels, gc, with_alone, args.resamples),
+        "candidates": candidates,
+        "epochs": logged,
+        "gc_alone_training_loss": gc_alone_training_loss(train, set(ids)),
         "minutes": minutes,
         "machine": "2 cores of an AMD EPYC (AVX2, no AVX-512), fp32; the first two arms ran side by side on one "
         "thread each, the GC-offset and GC-balanced arms later side by side on one thread each, beside two other jobs",

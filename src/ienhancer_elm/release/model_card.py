@@ -439,8 +439,9 @@ def gc_section(folder: Path, evaluations: list[dict], gc_table: dict) -> str:
         "GC-matched AUC, this model | GC-matched pairs |",
         "|---|---|---|---|---|---|",
     ]
+    none_in_train = figures["n"].get("without_in_train") == figures["n"]["all"]
     for subset, label in SUBSETS:
-        if subset in figures["subsets"]:
+        if subset in figures["subsets"] and not (subset != "all" and none_in_train):
             found = figures["subsets"][subset]
             alone, model = found["GC share alone"], found["shipped ensemble"]
             cells = [alone["AUC_ROC"], model["AUC_ROC"], alone["AUC_GC"], model["AUC_GC"]]
@@ -450,6 +451,7 @@ def gc_section(folder: Path, evaluations: list[dict], gc_table: dict) -> str:
             )
     absent = [label for subset, label in SUBSETS if subset not in figures["subsets"]]
     missing = f" The rows {absent[0]} hold one class only, so no AUC is given for them." if absent else ""
+    missing += " No test sequence is also a training sequence." if none_in_train else ""
     mean_gc = figures["mean_gc"]
     correlation = figures["subsets"]["all"]["shipped ensemble"]["correlation_with_gc"]
     return (

@@ -16,6 +16,7 @@ from ..hub_export import write_model_folder
 from ..metrics import binary_metrics
 from ..models import IEnhancerELMConfig, IEnhancerELMForSequenceClassification
 from ..paths import SOURCE_MODELS
+from .gc_offset import OFFSET_FILE
 
 THRESHOLDS = np.round(np.arange(0.05, 0.951, 0.01), 2)
 # Which card text a config's model gets (release/templates/benchmark_*.md); any other config is a dataset of one's own.
@@ -68,7 +69,13 @@ def shipped_member(run_dir: Path) -> Path:
     summary = run_dir / "summary.json"
     if not summary.is_file() or "member" not in json.loads(summary.read_text()):
         raise FileNotFoundError(f"{run_dir}: no finished finetune run (summary.json without a member)")
-    return run_dir / json.loads(summary.read_text())["member"]
+    member = run_dir / json.loads(summary.read_text())["member"]
+    if (member / OFFSET_FILE).is_file():
+        raise ValueError(
+            f"{run_dir} was trained with --gc_offset: its predictions include a GC offset that its member, scored "
+            "alone, lacks; it can be screened (experiments/beyond_gc/bert_screen) but not built into an ensemble"
+        )
+    return member
 
 
 def member_k(run_dir: Path) -> int:

@@ -344,6 +344,11 @@ def training_loader(args: FinetuneArguments, train_set: EncodedSequences, sequen
     if not args.gc_balanced_sampling:
         return DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
     sampler = GCBalancedSampler(gc_shares(sequences).numpy(), labels, args.seed)
+    never = int((sampler.weights == 0).sum())
+    print(
+        f"GC-balanced sampling: {never} of {len(sequences)} training rows lie in GC bins of one class and are never "
+        f"drawn; the largest weight is {float(sampler.weights.max()):.1f}"
+    )
     return DataLoader(train_set, batch_size=args.batch_size, sampler=sampler, collate_fn=train_set.collate)
 
 
@@ -381,7 +386,19 @@ def stratified_folds(labels, folds: int, seed: int) -> list[tuple[np.ndarray, np
     return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(labels)), labels))
 
 
+def check_gc_options(args: FinetuneArguments) -> None:
+    """Refuse, before any data is read, the GC options that cannot go together."""
+    if args.gc_offset and args.gc_balanced_sampling:
+        raise ValueError(
+            "--gc_offset and --gc_balanced_sampling exclude each other: the offset is fitted on rows as they are, "
+            "while the sampler draws rows among which GC share tells nothing"
+        )
+    if args.gc_offset and args.window_bp:
+        raise ValueError("--gc_offset needs a member that reads its sequences whole (no --window_bp)")
+
+
 def finetune(args: FinetuneArguments) -> dict:
+    check_gc_options(args)
     accelerator = make_accelerator(args.seed, args.mixed_precision, args.cpu)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)

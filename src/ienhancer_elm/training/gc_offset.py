@@ -56,9 +56,9 @@ class GCOffsetMember(nn.Module):
             loss = nn.functional.binary_cross_entropy_with_logits(log_odds, labels.float())
         return OffsetOutput(loss=loss, probabilities=torch.sigmoid(log_odds), member_log_odds=member_log_odds)
 
-    def save_pretrained(self, folder) -> None:
+    def save_pretrained(self, folder, **kwargs) -> None:
         """The member as any other (it scores without the offset), and the offset beside it."""
-        self.model.save_pretrained(folder)
+        self.model.save_pretrained(folder, **kwargs)
         slope, intercept = self.offset.tolist()
         (Path(folder) / OFFSET_FILE).write_text(json.dumps({"slope": slope, "intercept": intercept}) + "\n")
 
