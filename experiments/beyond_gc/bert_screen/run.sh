@@ -3,7 +3,9 @@
 # CPU without bf16), then four fine-tuning arms on folds 1-4, scored on fold 0: the recipe as shipped, one
 # dinucleotide shuffle of every training enhancer as an extra negative, GC share as a fixed input of the head
 # (--gc_offset), and GC-balanced sampling of the training rows (--gc_balanced_sampling). All start from the same
-# pretrained weights. Resumable: each run continues from its checkpoint.
+# pretrained weights. Last, the as-shipped arm goes on to at most 12 epochs in a folder of its own: a copy of its
+# run resumed (the learning-rate schedule does not depend on the epoch count, and a resumed run ends where an
+# uninterrupted one would, tests/integration/test_training_runs.py). Resumable: each run continues from its checkpoint.
 #   bash experiments/beyond_gc/bert_screen/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
@@ -16,4 +18,6 @@ wait
 launch 1 training/finetune.py "$here/finetune_k3_gc_offset.json" > runs/bert_screen/gc_offset.log 2>&1 &
 launch 1 training/finetune.py "$here/finetune_k3_gc_balanced.json" > runs/bert_screen/gc_balanced.log 2>&1 &
 wait
+[ -d runs/bert_screen/k3_as_shipped_12 ] || cp -r runs/bert_screen/k3_as_shipped runs/bert_screen/k3_as_shipped_12
+launch 2 training/finetune.py "$here/finetune_k3_as_shipped_12.json" > runs/bert_screen/as_shipped_12.log 2>&1
 python "$here/score.py"
