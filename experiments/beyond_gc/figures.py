@@ -65,14 +65,19 @@ def beyond_gc_screen() -> str:
 def _epoch_lines(bert: dict) -> str:
     """Each BERT arm's training loss and held-out AUC by epoch, against the training loss of GC share alone."""
     lines = [
-        f"Training loss / held-out AUC by epoch (GC share alone's log loss on folds 1-4, the training rows of the "
-        f"as-shipped and GC-offset arms: "
-        f"{bert['gc_alone_training_loss']:.3f}):"
+        "Training loss / held-out AUC (/ held-out GC-matched AUC, where logged) by epoch; GC share alone's log loss "
+        f"on folds 1-4, the training rows of the as-shipped and GC-offset arms: {bert['gc_alone_training_loss']:.3f}."
     ]
     for name, epochs in bert["epochs"].items():
-        cells = ", ".join(f"{e['train_loss']:.3f} / {e['valid_auc']:.3f}" for e in epochs)
+        cells = ", ".join(f"{e['train_loss']:.3f} / {e['valid_auc']:.3f}" + _gc_matched(e) for e in epochs)
         lines.append(f"- {name}: {cells}")
     return "\n".join(lines)
+
+
+def _gc_matched(epoch: dict) -> str:
+    """An epoch's held-out GC-matched AUC, where the run logged it (runs before fine-tuning logged it do not)."""
+    value = epoch.get("valid_gc_matched_auc")
+    return "" if value is None else f" / {value:.3f}"
 
 
 def _candidate_rows(member: str, candidates: dict) -> list[str]:

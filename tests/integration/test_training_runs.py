@@ -85,6 +85,7 @@ def test_killed_and_resumed_run_ends_with_the_same_weights(dataset, tmp_path, sa
     logged = [json.loads(line) for line in (tmp_path / "straight" / "fold0" / "metrics.jsonl").read_text().splitlines()]
     assert [m["epoch"] for m in logged] == [0, 1]
     assert all(m["train_loss"] > 0 and m["seconds"] >= 0 and 0 <= m["valid_auc"] <= 1 for m in logged), logged
+    assert all(m["valid_gc_matched_auc"] is None or 0 <= m["valid_gc_matched_auc"] <= 1 for m in logged), logged
     if importlib.util.find_spec("tensorboard"):
         assert list((tmp_path / "straight" / "fold0" / "tensorboard").glob("events.out.tfevents.*"))
 

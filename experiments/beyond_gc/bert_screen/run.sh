@@ -20,4 +20,6 @@ launch 1 training/finetune.py "$here/finetune_k3_gc_balanced.json" > runs/bert_s
 wait
 [ -d runs/bert_screen/k3_as_shipped_12 ] || cp -r runs/bert_screen/k3_as_shipped runs/bert_screen/k3_as_shipped_12
 launch 2 training/finetune.py "$here/finetune_k3_as_shipped_12.json" > runs/bert_screen/as_shipped_12.log 2>&1
+# logged only: GC-balanced sampling for 10 epochs without early stopping, its held-out GC-matched AUC by epoch
+launch 2 training/finetune.py "$here/finetune_k3_gc_balanced_10.json" > runs/bert_screen/gc_balanced_10.log 2>&1
 python "$here/score.py"

@@ -35,6 +35,9 @@ ARMS = {
     "GC-balanced sampling": "gc_balanced",
     "as shipped, at most 12 epochs": "as_shipped_12",
 }
+# logged epoch by epoch, not judged: GC-balanced sampling for 10 epochs without early stopping, to see whether its
+# member learns what tells equal-GC pairs apart when its plain AUC (by which epochs are chosen) does not stop it
+LOGGED_ONLY = {"GC-balanced sampling, 10 epochs, no early stopping (logged only)": "gc_balanced_10"}
 
 
 def held_out_predictions(run: Path) -> dict[str, tuple[int, float]]:
@@ -99,10 +102,10 @@ def main(argv=None) -> None:
     del candidates[MEMBER_ALONE]["ships"]  # a view of the GC-offset arm, not a candidate of its own
     logged = {
         name: [
-            {key: epoch[key] for key in ("epoch", "train_loss", "valid_auc")}
+            {key: epoch[key] for key in ("epoch", "train_loss", "valid_auc", "valid_gc_matched_auc") if key in epoch}
             for epoch in _epochs(args.runs / f"k3_{arm}" / "fold0")
         ]
-        for name, arm in ARMS.items()
+        for name, arm in (ARMS | LOGGED_ONLY).items()
     }
     minutes = {"pretraining": _minutes(args.runs / "pretrain_k3")} | {
         name: _minutes(args.runs / f"k3_{arm}" / "fold0") for name, arm in ARMS.items()

@@ -26,8 +26,9 @@ from torch.utils.data import DataLoader
 
 from ..evaluation import CLASS_NAMES, load_split
 from ..hub_export import WINDOWED_MODEL_MAX_LENGTH
+from ..metrics import gc_matched_auc
 from ..models import IEnhancerELMConfig, IEnhancerELMForSequenceClassification, KmerTokenizer
-from ..sequences import reverse_complement
+from ..sequences import gc_fraction, reverse_complement
 from .arguments import MemberSize, RunSettings
 from .gc_offset import GCOffsetMember, fit_gc_log_odds, gc_shares
 from .loop import finish, hardware, make_accelerator, train
@@ -322,10 +323,15 @@ def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, 
     loader = training_loader(args, train_set, train_sequences, train_labels)
     latest = {}
 
+    valid_gc = np.array([gc_fraction(sequences[i]) for i in valid_index])
+
     def end_of_epoch(model, epoch):
         latest["p"] = member_probabilities(model, valid_set, args.eval_batch_size, accelerator.device)
         auc = roc_auc_score(valid_set.labels.numpy(), latest["p"])
-        return {"valid_auc": auc, "selection": auc}
+        # logged, never chosen on: what the member knows beyond GC share, epoch by epoch (issue 33)
+        gc_matched = gc_matched_auc(valid_set.labels.numpy(), latest["p"], valid_gc)
+        gc_matched = None if np.isnan(gc_matched) else gc_matched  # no GC-matched pair in the fold: JSON null
+        return {"valid_auc": auc, "valid_gc_matched_auc": gc_matched, "selection": auc}
 
     def on_improvement(model):
         model.save_pretrained(fold_dir / "best")
