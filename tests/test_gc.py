@@ -172,7 +172,7 @@ def test_the_gc_offset_is_the_log_odds_of_gc_share_alone():
     sequences = [s for share in np.linspace(0.2, 0.8, 13) for s in biased_dna(150, share, 200, seed=int(share * 100))]
     gc = np.array([(s.count("G") + s.count("C")) / len(s) for s in sequences])
     labels = rng.random(len(sequences)) < 1 / (1 + np.exp(-(10 * gc - 5)))
-    slope, intercept = fit_gc_log_odds(sequences, labels)
+    slope, intercept = fit_gc_log_odds(gc, labels)
     assert slope == pytest.approx(10, abs=1.5) and intercept == pytest.approx(-5, abs=0.8)
 
 

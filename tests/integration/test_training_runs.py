@@ -139,7 +139,7 @@ def test_fine_tuning_with_a_gc_offset_validates_the_member_plus_its_offset(datas
     assert torch.allclose(saved.double(), combined, atol=1e-5)
     fit_rows = [i for i in train["id"] if i not in set(ids)]  # folds 1-4: the offset never saw the held-out fold
     expected = fit_gc_log_odds(
-        [sequence_of[i] for i in fit_rows], [train["label"][train["id"].index(i)] for i in fit_rows]
+        [gc_fraction(sequence_of[i]) for i in fit_rows], [train["label"][train["id"].index(i)] for i in fit_rows]
     )
     assert (offset["slope"], offset["intercept"]) == pytest.approx(expected, rel=1e-5)
     # a refit on the whole split ships its member with the offset of all the rows beside it
@@ -149,7 +149,7 @@ def test_fine_tuning_with_a_gc_offset_validates_the_member_plus_its_offset(datas
         tmp_path,
     )
     refitted = json.loads((tmp_path / "refit" / "refit" / "member" / "gc_offset.json").read_text())
-    expected = fit_gc_log_odds(train["sequence"], train["label"])
+    expected = fit_gc_log_odds([gc_fraction(s) for s in train["sequence"]], train["label"])
     assert (refitted["slope"], refitted["intercept"]) == pytest.approx(expected, rel=1e-5)
 
 

@@ -68,8 +68,9 @@ def gc_alone_training_loss(train, held_out_ids: set) -> float:
     member adds nothing to."""
     rows = [i for i, row_id in enumerate(train["id"]) if row_id not in held_out_ids]
     sequences, labels = [train["sequence"][i] for i in rows], np.array([train["label"][i] for i in rows])
-    slope, intercept = fit_gc_log_odds(sequences, labels)
-    log_odds = slope * np.array([gc_fraction(s) for s in sequences]) + intercept
+    gc = np.array([gc_fraction(s) for s in sequences])
+    slope, intercept = fit_gc_log_odds(gc, labels)
+    log_odds = slope * gc + intercept
     return float(np.mean(np.logaddexp(0, log_odds) - labels * log_odds))
 
 

@@ -28,7 +28,7 @@ from ..evaluation import CLASS_NAMES, load_split
 from ..hub_export import WINDOWED_MODEL_MAX_LENGTH
 from ..metrics import gc_matched_auc
 from ..models import IEnhancerELMConfig, IEnhancerELMForSequenceClassification, KmerTokenizer
-from ..sequences import gc_fraction, reverse_complement
+from ..sequences import reverse_complement
 from .arguments import MemberSize, RunSettings
 from .gc_offset import GCOffsetMember, fit_gc_log_odds, gc_shares
 from .loop import finish, hardware, make_accelerator, train
@@ -214,14 +214,14 @@ def ensemble_member(args: FinetuneArguments, labels, windows: dict) -> IEnhancer
 
 class EncodedSequences(torch.utils.data.Dataset):
     """Pre-encoded k-mer ids and labels; batches are padded by the tokenizer's `collate`, after an optional crop
-    of the ends (`random_crop`) or to one random window (`window_bp`). With `with_gc` batches carry each whole
-    sequence's GC share as `gc` (for `GCOffsetMember`)."""
+    of the ends (`random_crop`) or to one random window (`window_bp`). `gc` holds each whole sequence's GC share;
+    with `with_gc` batches carry it (for `GCOffsetMember`)."""
 
     def __init__(self, tokenizer: KmerTokenizer, sequences, labels, random_crop=0, window_bp=0, with_gc=False):
         self.tokenizer, self.random_crop, self.window_bp = tokenizer, random_crop, window_bp
         self.items = [tokenizer.encode_sequence(s) for s in sequences]
         self.labels = torch.as_tensor(np.asarray(labels), dtype=torch.long)
-        self.gc = gc_shares(sequences) if with_gc else None
+        self.gc, self.with_gc = gc_shares(sequences), with_gc
 
     def __len__(self):
         return len(self.items)
@@ -237,7 +237,7 @@ class EncodedSequences(torch.utils.data.Dataset):
             items = [crop_ends(item, *random_window(item, self.window_bp)) for item in items]
         batch = self.tokenizer.collate(items)
         batch["labels"] = self.labels[indices]
-        if self.gc is not None:
+        if self.with_gc:
             batch["gc"] = self.gc[indices]
         return batch
 
@@ -320,16 +320,14 @@ def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, 
     valid_set = EncodedSequences(
         tokenizer, [sequences[i] for i in valid_index], labels[valid_index], with_gc=args.gc_offset
     )
-    loader = training_loader(args, train_set, train_sequences, train_labels)
+    loader = training_loader(args, train_set)
     latest = {}
-
-    valid_gc = np.array([gc_fraction(sequences[i]) for i in valid_index])
 
     def end_of_epoch(model, epoch):
         latest["p"] = member_probabilities(model, valid_set, args.eval_batch_size, accelerator.device)
         auc = roc_auc_score(valid_set.labels.numpy(), latest["p"])
         # logged, never chosen on: what the member knows beyond GC share, epoch by epoch (issue 33)
-        gc_matched = gc_matched_auc(valid_set.labels.numpy(), latest["p"], valid_gc)
+        gc_matched = gc_matched_auc(valid_set.labels.numpy(), latest["p"], valid_set.gc.numpy())
         gc_matched = None if np.isnan(gc_matched) else gc_matched  # no GC-matched pair in the fold: JSON null
         return {"valid_auc": auc, "valid_gc_matched_auc": gc_matched, "selection": auc}
 
@@ -341,27 +339,29 @@ def run_fold(args, accelerator, tokenizer, sequences, labels, ids, train_index, 
         )
 
     torch.manual_seed(args.seed)
-    model = new_trainee(args, train_sequences, train_labels)
+    model = new_trainee(args, train_set)
     return train(accelerator, model, loader, args.loop_settings(), fold_dir, end_of_epoch, on_improvement)
 
 
-def training_loader(args: FinetuneArguments, train_set: EncodedSequences, sequences, labels) -> DataLoader:
+def training_loader(args: FinetuneArguments, train_set: EncodedSequences) -> DataLoader:
     """Shuffled batches of the training rows, or GC-balanced draws of them (`args.gc_balanced_sampling`)."""
     if not args.gc_balanced_sampling:
         return DataLoader(train_set, batch_size=args.batch_size, shuffle=True, collate_fn=train_set.collate)
-    sampler = GCBalancedSampler(gc_shares(sequences).numpy(), labels, args.seed)
+    sampler = GCBalancedSampler(train_set.gc.numpy(), train_set.labels.numpy(), args.seed)
     never = int((sampler.weights == 0).sum())
     print(
-        f"GC-balanced sampling: {never} of {len(sequences)} training rows lie in GC bins of one class and are never "
+        f"GC-balanced sampling: {never} of {len(train_set)} training rows lie in GC bins of one class and are never "
         f"drawn; the largest weight is {float(sampler.weights.max()):.1f}"
     )
     return DataLoader(train_set, batch_size=args.batch_size, sampler=sampler, collate_fn=train_set.collate)
 
 
-def new_trainee(args: FinetuneArguments, sequences, labels):
+def new_trainee(args: FinetuneArguments, train_set: EncodedSequences):
     """A new member, wrapped with the GC offset of its training rows when `args.gc_offset`."""
     member = new_member(args)
-    return GCOffsetMember(member, *fit_gc_log_odds(sequences, labels)) if args.gc_offset else member
+    if not args.gc_offset:
+        return member
+    return GCOffsetMember(member, *fit_gc_log_odds(train_set.gc.numpy(), train_set.labels.numpy()))
 
 
 def refit(args, accelerator, tokenizer, sequences, labels, epochs: int, out_dir: Path) -> None:
@@ -371,9 +371,9 @@ def refit(args, accelerator, tokenizer, sequences, labels, epochs: int, out_dir:
         sequences, labels = with_reverse_complements(sequences, labels)
     crop = (args.random_crop, random_window_bp(args))
     train_set = EncodedSequences(tokenizer, sequences, labels, *crop, with_gc=args.gc_offset)
-    loader = training_loader(args, train_set, sequences, labels)
+    loader = training_loader(args, train_set)
     torch.manual_seed(args.seed)
-    model = new_trainee(args, sequences, labels)
+    model = new_trainee(args, train_set)
     train(accelerator, model, loader, args.loop_settings(epochs=epochs, patience=0), out_dir)
     if accelerator.is_main_process:
         model.save_pretrained(out_dir / "member")

@@ -21,12 +21,11 @@ from ..sequences import gc_fraction
 OFFSET_FILE = "gc_offset.json"
 
 
-def fit_gc_log_odds(sequences, labels) -> tuple[float, float]:
-    """(slope, intercept) of a logistic regression of the label on GC share, all but unpenalised: sklearn's default
-    penalty would shrink the slope, and the offset's size matters, not only its order; a finite C keeps the fit
-    finite where GC share separates the classes."""
-    gc = np.array([[gc_fraction(s)] for s in sequences])
-    fitted = LogisticRegression(C=1e4).fit(gc, np.asarray(labels))
+def fit_gc_log_odds(gc, labels) -> tuple[float, float]:
+    """(slope, intercept) of a logistic regression of the label on GC share (`gc`, one per row), all but
+    unpenalised: sklearn's default penalty would shrink the slope, and the offset's size matters, not only its
+    order; a finite C keeps the fit finite where GC share separates the classes."""
+    fitted = LogisticRegression(C=1e4).fit(np.asarray(gc, dtype=float).reshape(-1, 1), np.asarray(labels))
     return float(fitted.coef_[0, 0]), float(fitted.intercept_[0])
 
 
